@@ -1,0 +1,3 @@
+from vbench_lite.cli import main
+
+raise SystemExit(main())

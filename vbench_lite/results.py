@@ -1,0 +1,254 @@
+"""The results schema ``vbench_lite.results/1``: typed dataclasses, JSON round trip, validation.
+
+A run directory is ``<out>/<suite>/<method>[:<variant>]/<run_id>/`` holding ``results.json``
+(a :class:`RunResult`), ``samples.jsonl`` (one :class:`SampleRow` per video) and the videos.
+
+Non-finite numbers are stored as strings ("inf", "-inf", "nan") so the JSON stays standard
+(an identical video has PSNR = inf against the baseline, and that is reported as such).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vbench_lite.fsutil import atomic_write_json, atomic_write_text
+
+SCHEMA = "vbench_lite.results/1"
+
+
+class SchemaError(ValueError):
+    """A results file that does not follow ``vbench_lite.results/1``."""
+
+
+def encode_number(x: float | None) -> float | str | None:
+    if x is None:
+        return None
+    x = float(x)
+    if math.isfinite(x):
+        return x
+    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+
+
+def decode_number(x: Any, *, where: str = "value") -> float | None:
+    if x is None:
+        return None
+    if isinstance(x, bool):
+        raise SchemaError(f"{where}: expected a number, got a boolean")
+    if isinstance(x, (int, float)):
+        return float(x)
+    if isinstance(x, str) and x in ("inf", "-inf", "nan"):
+        return float(x)
+    raise SchemaError(f"{where}: expected a number or 'inf'/'-inf'/'nan', got {x!r}")
+
+
+@dataclass
+class MetricResult:
+    """One metric's aggregate with the protocol that produced it.
+
+    ``protocol`` identifies everything the number depends on (detector id, weights SHA-256,
+    preprocessing, frames, resolution, sample counts, covariance convention); two numbers with
+    different protocols never share a table column.
+    """
+
+    name: str
+    version: str
+    value: float | None
+    higher_is_better: bool
+    protocol: dict[str, Any] = field(default_factory=dict)
+    std: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["value"] = encode_number(self.value)
+        d["std"] = encode_number(self.std)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], *, where: str = "metric") -> MetricResult:
+        _require(d, ("name", "version", "value", "higher_is_better"), where)
+        if not isinstance(d["higher_is_better"], bool):
+            raise SchemaError(f"{where}.higher_is_better must be true or false")
+        return cls(
+            name=str(d["name"]),
+            version=str(d["version"]),
+            value=decode_number(d["value"], where=f"{where}.value"),
+            higher_is_better=d["higher_is_better"],
+            protocol=dict(d.get("protocol") or {}),
+            std=decode_number(d.get("std"), where=f"{where}.std"),
+            details=dict(d.get("details") or {}),
+            warnings=list(d.get("warnings") or []),
+        )
+
+
+@dataclass
+class RunResult:
+    """Everything ``results.json`` holds for one run."""
+
+    method: str
+    variant: str | None
+    suite: str
+    split: str
+    num_videos: int
+    eligible: bool  # full eval split: may appear on the leaderboard
+    spec: dict[str, Any]
+    spec_hash: str
+    method_info: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, MetricResult] = field(default_factory=dict)
+    profile: dict[str, Any] | None = None
+    env: dict[str, Any] = field(default_factory=dict)
+    run_id: str = ""
+    created: str = ""
+    videos_sha256: str | None = None  # hash over the per-video hashes, in index order
+    schema: str = SCHEMA
+
+    @property
+    def method_id(self) -> str:
+        return f"{self.method}:{self.variant}" if self.variant else self.method
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["metrics"] = {k: m.to_dict() for k, m in self.metrics.items()}
+        # schema first, so a reader sees the version before anything else
+        return {"schema": d.pop("schema"), **d}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunResult:
+        if not isinstance(d, dict):
+            raise SchemaError("results must be a JSON object")
+        schema = d.get("schema")
+        if schema != SCHEMA:
+            raise SchemaError(
+                f"results schema {schema!r} is not supported; this vbench_lite reads {SCHEMA!r} "
+                "(re-run the method with this version to regenerate it)"
+            )
+        _require(d, ("method", "suite", "split", "num_videos", "eligible", "spec", "spec_hash"), "results")
+        if not isinstance(d["num_videos"], int) or d["num_videos"] < 0:
+            raise SchemaError("results.num_videos must be a non-negative integer")
+        if not isinstance(d["eligible"], bool):
+            raise SchemaError("results.eligible must be true or false")
+        metrics_raw = d.get("metrics") or {}
+        if not isinstance(metrics_raw, dict):
+            raise SchemaError("results.metrics must be an object of name -> metric")
+        metrics = {
+            k: MetricResult.from_dict(v, where=f"results.metrics.{k}") for k, v in metrics_raw.items()
+        }
+        return cls(
+            method=str(d["method"]),
+            variant=d.get("variant"),
+            suite=str(d["suite"]),
+            split=str(d["split"]),
+            num_videos=d["num_videos"],
+            eligible=d["eligible"],
+            spec=dict(d["spec"]),
+            spec_hash=str(d["spec_hash"]),
+            method_info=dict(d.get("method_info") or {}),
+            metrics=metrics,
+            profile=d.get("profile"),
+            env=dict(d.get("env") or {}),
+            run_id=str(d.get("run_id", "")),
+            created=str(d.get("created", "")),
+            videos_sha256=d.get("videos_sha256"),
+        )
+
+    def save(self, run_dir: str | os.PathLike[str]) -> Path:
+        return atomic_write_json(Path(run_dir) / "results.json", self.to_dict())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> RunResult:
+        p = Path(path)
+        if p.is_dir():
+            p = p / "results.json"
+        try:
+            data = json.loads(p.read_text())
+        except FileNotFoundError:
+            raise SchemaError(f"no results file at {p}") from None
+        except json.JSONDecodeError as exc:
+            raise SchemaError(f"{p} is not valid JSON: {exc}") from exc
+        try:
+            return cls.from_dict(data)
+        except SchemaError as exc:
+            raise SchemaError(f"{p}: {exc}") from exc
+
+
+@dataclass
+class SampleRow:
+    """One line of ``samples.jsonl``: one generated video and its per-metric scores."""
+
+    index: int
+    prompt: str
+    seed: int
+    attributes: dict[str, Any] = field(default_factory=dict)
+    scores: dict[str, float | None] = field(default_factory=dict)
+    path: str | None = None
+    sha256: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["scores"] = {k: encode_number(v) for k, v in self.scores.items()}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SampleRow:
+        _require(d, ("index", "prompt", "seed"), "sample")
+        return cls(
+            index=int(d["index"]),
+            prompt=str(d["prompt"]),
+            seed=int(d["seed"]),
+            attributes=dict(d.get("attributes") or {}),
+            scores={k: decode_number(v, where=f"sample.scores.{k}") for k, v in (d.get("scores") or {}).items()},
+            path=d.get("path"),
+            sha256=d.get("sha256"),
+        )
+
+
+def write_samples(run_dir: str | os.PathLike[str], rows: list[SampleRow]) -> Path:
+    text = "".join(json.dumps(r.to_dict(), sort_keys=True) + "\n" for r in sorted(rows, key=lambda r: r.index))
+    return atomic_write_text(Path(run_dir) / "samples.jsonl", text)
+
+
+def read_samples(run_dir: str | os.PathLike[str]) -> list[SampleRow]:
+    p = Path(run_dir) / "samples.jsonl"
+    rows = []
+    for n, line in enumerate(p.read_text().splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(SampleRow.from_dict(json.loads(line)))
+            except (json.JSONDecodeError, SchemaError) as exc:
+                raise SchemaError(f"{p}:{n}: {exc}") from exc
+    return rows
+
+
+def new_run_id(spec_hash: str) -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{spec_hash[:8]}"
+
+
+def run_dir_for(out: str | os.PathLike[str], suite: str, method_id: str, run_id: str) -> Path:
+    return Path(out) / suite / method_id / run_id
+
+
+def create_run_dir(path: str | os.PathLike[str]) -> Path:
+    """Create a new run directory; an existing one is never overwritten silently."""
+    p = Path(path)
+    if p.exists() and any(p.iterdir()):
+        raise FileExistsError(
+            f"results directory {p} already exists and is not empty; choose another --out or run id"
+        )
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def _require(d: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
+    if not isinstance(d, dict):
+        raise SchemaError(f"{where} must be a JSON object")
+    missing = [k for k in keys if k not in d]
+    if missing:
+        raise SchemaError(f"{where} is missing required field(s): {', '.join(missing)}")

@@ -1,0 +1,130 @@
+"""Frozen, hashable run specifications built from the CLI or a file.
+
+``RunSpec`` says what to run; ``GenerationSpec`` is the part a method's ``generate()`` sees.
+``content_hash`` is a stable SHA-256 of the canonical JSON form, used in cache keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from vbench_lite.registry import split_name
+
+SPLITS = ("eval", "validation", "reference", "train")
+DEVICES = ("cpu", "cuda")
+SUPPORTED_RESOLUTIONS = (24, 32, 48, 64)
+
+
+def canonical_json(obj: Any) -> str:
+    """Deterministic JSON (sorted keys, no whitespace) for hashing."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    raise TypeError(f"cannot serialise {type(obj).__name__} into a spec")
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class GenerationSpec:
+    """What ``MethodAdapter.generate`` must produce: frame count, resolution and frame rate."""
+
+    frames: int = 16
+    resolution: int = 32
+    fps: int = 8
+
+    def __post_init__(self) -> None:
+        if self.frames < 1:
+            raise ValueError(f"frames must be at least 1, got {self.frames}")
+        if self.resolution not in SUPPORTED_RESOLUTIONS:
+            raise ValueError(
+                f"resolution {self.resolution} is not supported; use one of {SUPPORTED_RESOLUTIONS}"
+            )
+        if self.fps < 1:
+            raise ValueError(f"fps must be positive, got {self.fps}")
+
+
+@dataclass(frozen=True)
+class ProfileOptions:
+    """Cost profiling settings: whether to profile, and latency repeats."""
+
+    enabled: bool = True
+    warmup: int = 1
+    repeats: int = 5
+    batch_size: int = 16
+    threads: int | None = None  # None: torch's current setting, recorded in the profile
+
+    def __post_init__(self) -> None:
+        if self.repeats < 2:
+            raise ValueError(f"latency needs at least 2 measured repeats, got {self.repeats}")
+        if self.warmup < 0:
+            raise ValueError(f"warmup must be >= 0, got {self.warmup}")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One evaluation run of one method variant on one suite split."""
+
+    method: str
+    variant: str | None = None
+    suite: str = "shapes"
+    split: str = "eval"
+    num_videos: int | None = None  # None: the whole split
+    seed_offset: int = 0  # index of the first video of the split
+    generation: GenerationSpec = field(default_factory=GenerationSpec)
+    metrics: tuple[str, ...] = ()
+    device: str = "cpu"
+    batch_size: int = 16  # the canonical micro-batch size; results never depend on it
+    profile: ProfileOptions = field(default_factory=ProfileOptions)
+
+    def __post_init__(self) -> None:
+        if self.split not in SPLITS:
+            raise ValueError(f"unknown split {self.split!r}; use one of {', '.join(SPLITS)}")
+        if self.device not in DEVICES and not self.device.startswith("cuda:"):
+            raise ValueError(f"unknown device {self.device!r}; use cpu or cuda")
+        if self.num_videos is not None and self.num_videos < 1:
+            raise ValueError(f"--num-videos must be at least 1, got {self.num_videos}")
+        if self.seed_offset < 0:
+            raise ValueError(f"seed_offset must be >= 0, got {self.seed_offset}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+        if len(set(self.metrics)) != len(self.metrics):
+            raise ValueError(f"metrics listed twice: {self.metrics}")
+        object.__setattr__(self, "metrics", tuple(self.metrics))
+
+    @classmethod
+    def for_method(cls, method_spec: str, **kwargs: Any) -> RunSpec:
+        """Build from ``"NAME[:VARIANT]"``."""
+        name, variant = split_name(method_spec)
+        return cls(method=name, variant=variant, **kwargs)
+
+    @property
+    def method_id(self) -> str:
+        return f"{self.method}:{self.variant}" if self.variant else self.method
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunSpec:
+        data = dict(data)
+        data["generation"] = GenerationSpec(**data.get("generation", {}))
+        data["profile"] = ProfileOptions(**data.get("profile", {}))
+        data["metrics"] = tuple(data.get("metrics", ()))
+        return cls(**data)
+
+    def content_hash(self, *, exclude: tuple[str, ...] = ()) -> str:
+        """Stable SHA-256 of the spec (fields in ``exclude`` left out)."""
+        d = {k: v for k, v in self.to_dict().items() if k not in exclude}
+        return sha256_text(canonical_json(d))
