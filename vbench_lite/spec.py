@@ -114,7 +114,8 @@ class RunSpec:
         return f"{self.method}:{self.variant}" if self.variant else self.method
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """JSON-native form (tuples become lists), as stored in ``results.json``."""
+        return json.loads(canonical_json(dataclasses.asdict(self)))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunSpec:

@@ -42,7 +42,9 @@ def _sdf(shape_id: torch.Tensor, px: torch.Tensor, py: torch.Tensor, r: torch.Te
     """Signed distance of every pixel to each video's shape; ``shape_id``, ``r``: [B, 1, 1, 1]."""
     circle = torch.sqrt(px**2 + py**2) - r
     square = _sd_box(px, py, 0.85 * r, 0.85 * r)
-    triangle = _sd_triangle(px, py + 0.2 * r, 1.15 * r)  # centroid-centred
+    # Side 2r, height sqrt(3)r; the centroid sits h/6 below the bounding-box centre, so shift
+    # it down by h/6 to keep the whole triangle inside the object's [-r, r] box.
+    triangle = _sd_triangle(px, py - (3.0**0.5 / 6.0) * r, r)
     arm = r / 3
     cross = torch.minimum(_sd_box(px, py, r, arm), _sd_box(px, py, arm, r))
     out = torch.where(shape_id == 0, circle, square)

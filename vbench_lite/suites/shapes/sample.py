@@ -15,7 +15,9 @@ from vbench_lite.suites.shapes import vocab
 
 VERSION = 1
 NUM_FRAMES = 16
-MARGIN = 0.02  # gap kept between an object's bounding box and the frame edge
+# Gap between an object's bounding box and the frame edge: over one pixel at 24 px (1/24 = 0.042),
+# so the anti-aliasing ramp never reaches the border pixels at any supported resolution.
+MARGIN = 0.045
 P_TWO_OBJECTS = 0.3
 GAP = 0.06  # minimum gap between the bounding boxes of two objects
 
