@@ -2,5 +2,7 @@
 fidelity to the baseline."""
 
 from vbench_lite.metrics.base import Metric, MetricContext
+from vbench_lite.metrics.frechet import frechet_distance  # numpy only: light
+from vbench_lite.metrics.kernel import kernel_distance
 
-__all__ = ["Metric", "MetricContext"]
+__all__ = ["Metric", "MetricContext", "frechet_distance", "kernel_distance"]
