@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from vbench_lite.method import MethodAdapter
     from vbench_lite.suites.base import Suite
 
-__all__ = ["__version__", "load_method", "load_suite", "list_methods", "list_metrics", "list_detectors", "list_suites"]
+__all__ = ["__version__", "evaluate_method", "load_method", "load_suite", "list_methods", "list_metrics", "list_detectors", "list_suites"]
 
 
 def load_method(spec: str) -> MethodAdapter:
@@ -50,3 +50,11 @@ def list_suites() -> list[str]:
     from vbench_lite.registries import SUITES
 
     return SUITES.names()
+
+
+def evaluate_method(method_or_name, **kwargs):  # type: ignore[no-untyped-def]
+    """Evaluate a method on a suite split (default ``validation``); see
+    :func:`vbench_lite.pipeline.runner.evaluate_method` for the arguments."""
+    from vbench_lite.pipeline.runner import evaluate_method as _evaluate
+
+    return _evaluate(method_or_name, **kwargs)

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from vbench_lite.cli import main
+from vbench_lite.pipeline import run
+from vbench_lite.pipeline.generation import micro_batches
+from vbench_lite.pipeline.runner import is_eligible
+from vbench_lite.results import RunResult, read_samples
+from vbench_lite.spec import ProfileOptions, RunSpec
+from vbench_lite.suites.shapes import ShapesSuite
+from vbench_lite.video import read_video
+
+from .conftest import PLUGINS
+
+NO_PROFILE = ProfileOptions(enabled=False)
+
+
+def _spec(method: str = "toy", **kw) -> RunSpec:
+    base = dict(num_videos=8, metrics=("toy-mean",), profile=NO_PROFILE)
+    base.update(kw)
+    return RunSpec.for_method(method, **base)
+
+
+def test_run_writes_the_results_directory(tmp_path: Path) -> None:
+    out = run(_spec(), out=tmp_path, progress=False)
+    d = out.run_dir
+    assert d is not None and d.parent == tmp_path / "shapes" / "toy"
+    r = RunResult.load(d)
+    assert r.method == "toy" and r.num_videos == 8 and not r.eligible
+    assert set(r.metrics) == {"toy-mean", "toy-spread"}
+    assert 0.45 < r.metrics["toy-mean"].value < 0.55
+    rows = read_samples(d)
+    assert [row.index for row in rows] == list(range(8))
+    assert rows[0].prompt == ShapesSuite().items("eval", 1)[0].prompt
+    assert rows[0].scores["toy-mean"] == pytest.approx(out.videos[0].float().mean().item() / 255, rel=1e-6)
+    assert torch.equal(read_video(d / rows[3].path), out.videos[3])
+    assert r.env["torch_threads"] >= 1 and r.videos_sha256
+
+
+def test_variant_and_eligibility(tmp_path: Path) -> None:
+    dark = run(_spec(method="toy:dark"), out=tmp_path, progress=False)
+    assert dark.run_dir.parent.name == "toy:dark"
+    assert dark.result.metrics["toy-mean"].value < 0.3
+    suite = ShapesSuite()
+    assert is_eligible(RunSpec(method="toy"), suite)
+    assert not is_eligible(RunSpec(method="toy", num_videos=10), suite)
+    assert not is_eligible(RunSpec(method="toy", split="validation"), suite)
+
+
+def test_batch_size_never_changes_a_number() -> None:
+    a = run(_spec(batch_size=16, num_videos=10), progress=False, use_cache=False).result
+    b = run(_spec(batch_size=3, num_videos=10), progress=False, use_cache=False).result
+    assert a.videos_sha256 == b.videos_sha256
+    for k in a.metrics:
+        assert a.metrics[k].value == b.metrics[k].value  # every digit
+
+
+def test_canonical_micro_batches_follow_the_index() -> None:
+    items = ShapesSuite().items("eval", 10, offset=5)
+    batches = micro_batches(items, 4)
+    assert [[it.index for it in b] for b in batches] == [[5, 6, 7], [8, 9, 10, 11], [12, 13, 14]]
+
+
+def test_cache_and_resume_after_interruption() -> None:
+    import vbench_lite
+
+    adapter = vbench_lite.load_method("toy")
+    original = type(adapter).generate
+    calls = {"n": 0}
+
+    def flaky(self, prompts, seeds, spec):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(self, prompts, seeds, spec)
+
+    adapter.generate = flaky.__get__(adapter)  # type: ignore[method-assign]
+    spec = _spec(num_videos=20, batch_size=4, seed_offset=100, split="validation")
+    with pytest.raises(KeyboardInterrupt):
+        run(spec, adapter=adapter, progress=False)
+    assert calls["n"] == 3  # two batches finished and were cached
+    first = run(spec, adapter=adapter, progress=False)
+    assert calls["n"] == 3 + 3  # only the three missing batches were generated
+    run(spec, adapter=adapter, progress=False)
+    assert calls["n"] == 6  # everything cached now
+    fresh = run(spec, progress=False, use_cache=False)
+    assert fresh.result.videos_sha256 == first.result.videos_sha256
+
+
+def test_cli_run_and_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["run", "--method", "toy", "--metrics", "toy-mean", "--num-videos", "4", "--no-profile", "--out", str(tmp_path)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "toy-mean" in out and "not eligible" in out
+    assert main(["run", "--method", "tyo", "--no-profile", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown method 'tyo'" in err and "Did you mean 'toy'" in err and len(err.strip().splitlines()) == 1
+    assert main(["run", "--method", "toy", "--metrics", "toy-maen", "--out", str(tmp_path)]) == 2
+    assert "Did you mean 'toy-mean'" in capsys.readouterr().err
+    assert main(["run", "--method", "toy:bright", "--no-profile", "--out", str(tmp_path)]) == 2
+    assert "no variant 'bright'" in capsys.readouterr().err
+
+
+def test_bad_method_output_names_the_method() -> None:
+    import vbench_lite
+
+    adapter = vbench_lite.load_method("toy")
+    adapter.generate = lambda prompts, seeds, spec: torch.zeros(len(prompts), 16, 3, 32, 32)  # float
+    with pytest.raises(ValueError, match="method 'toy' returned invalid videos"):
+        run(_spec(), adapter=adapter, progress=False, use_cache=False)
+    adapter.generate = lambda prompts, seeds, spec: torch.zeros(len(prompts), 8, 3, 32, 32, dtype=torch.uint8)
+    with pytest.raises(ValueError, match=r"method 'toy' returned videos of shape .* expected"):
+        run(_spec(), adapter=adapter, progress=False, use_cache=False)
+
+
+@pytest.mark.distributed
+def test_torchrun_two_processes_equal_single_process(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(PLUGINS), OMP_NUM_THREADS="1", VBENCH_LITE_CACHE=str(tmp_path / "cache"))
+    common = ["-m", "vbench_lite", "run", "--method", "toy", "--metrics", "toy-mean", "--num-videos", "12",
+              "--batch-size", "4", "--no-profile", "--no-cache", "--json"]
+    single = subprocess.run([sys.executable, *common, "--out", str(tmp_path / "one")], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert single.returncode == 0, single.stderr
+    multi = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+         *common, "--out", str(tmp_path / "two")],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert multi.returncode == 0, multi.stderr[-2000:]
+    a = RunResult.from_dict(json.loads(single.stdout))
+    b = RunResult.load(next((tmp_path / "two" / "shapes" / "toy").iterdir()))
+    assert b.env["world_size"] == 2 and a.env["world_size"] == 1
+    assert a.videos_sha256 == b.videos_sha256
+    assert {k: m.value for k, m in a.metrics.items()} == {k: m.value for k, m in b.metrics.items()}

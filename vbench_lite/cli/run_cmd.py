@@ -1,0 +1,106 @@
+"""``vbench-lite run --method NAME[:VARIANT]``: generate a split, score, profile, write results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from typing import Any
+
+from tabulate import tabulate
+
+from vbench_lite.cli import UsageError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "run",
+        help="evaluate a method on a suite split",
+        description="Generate the split's videos with a method, compute the metrics and the cost "
+        "profile, and write <out>/<suite>/<method>[:<variant>]/<run_id>/.",
+    )
+    p.add_argument("--method", required=True, help="NAME or NAME:VARIANT (see `list methods`)")
+    p.add_argument("--suite", default="shapes")
+    p.add_argument("--split", default="eval", choices=("eval", "validation"))
+    p.add_argument("--num-videos", type=int, default=None, help="default: the whole split")
+    p.add_argument("--metrics", default=None, help="comma-separated metric names (default: all registered)")
+    p.add_argument("--no-profile", action="store_true", help="skip the cost profile")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--batch-size", type=int, default=16, help="canonical micro-batch size (never changes a result)")
+    p.add_argument("--out", default="runs", help="results root folder (default: ./runs)")
+    p.add_argument("--no-cache", action="store_true", help="recompute everything")
+    p.add_argument("--detector-weights", default=None, help="local weights file for a real-protocol detector")
+    p.add_argument("--clip-weights", default=None, help="local open_clip weights file for ViT-B-32")
+    p.add_argument("--json", action="store_true", help="print results.json instead of a table")
+    return p
+
+
+def parse_metrics(text: str | None) -> tuple[str, ...]:
+    if text is None:
+        return ()
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not names:
+        raise UsageError("--metrics is empty; give comma-separated names (see `vbench-lite list metrics`)")
+    from vbench_lite.registries import METRICS
+
+    for n in names:
+        METRICS.entry(n)  # unknown name -> did-you-mean error
+    return names
+
+
+def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    if getattr(args, "detector_weights", None):
+        opts["detector_weights"] = args.detector_weights
+    if getattr(args, "clip_weights", None):
+        opts["clip_weights"] = args.clip_weights
+    return opts
+
+
+def fmt(x: float | None) -> str:
+    if x is None:
+        return "–"
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    return f"{x:.4g}"
+
+
+def summary_rows(result: Any) -> list[tuple[str, str, str]]:
+    rows = [(name, fmt(m.value) + (f" ± {fmt(m.std)}" if m.std is not None else ""), "↑" if m.higher_is_better else "↓")
+            for name, m in result.metrics.items()]
+    prof = result.profile or {}
+    flops = (prof.get("flops") or {}).get("total")
+    if flops is not None:
+        rows.append(("GFLOPs/video", fmt(flops / 1e9), "↓"))
+    lat = ((prof.get("latency") or {}).get("batch16") or {}).get("median_s_per_video")
+    if lat is not None:
+        rows.append(("latency s/video (batch 16)", fmt(lat), "↓"))
+    return rows
+
+
+def main(args: argparse.Namespace) -> int:
+    from vbench_lite.pipeline.runner import run
+    from vbench_lite.registries import METHODS
+    from vbench_lite.registry import split_name
+    from vbench_lite.spec import ProfileOptions, RunSpec
+
+    name, _ = split_name(args.method)
+    METHODS.entry(name)  # unknown method -> did-you-mean, before any work
+    spec = RunSpec.for_method(
+        args.method, suite=args.suite, split=args.split, num_videos=args.num_videos,
+        metrics=parse_metrics(args.metrics), device=args.device, batch_size=args.batch_size,
+        profile=ProfileOptions(enabled=not args.no_profile),
+    )
+    out = run(spec, out=args.out, options=options_from_args(args), use_cache=not args.no_cache,
+              progress=not args.json)
+    if out.run_dir is None:  # a non-zero rank under torchrun
+        return 0
+    if args.json:
+        print(json.dumps(out.result.to_dict(), indent=2))
+        return 0
+    r = out.result
+    note = "" if r.eligible else "  (not eligible for the leaderboard: partial or validation split)"
+    print(f"{r.method_id} on {r.suite}/{r.split}, {r.num_videos} videos{note}")
+    print(tabulate(summary_rows(r), headers=("metric", "value", "better")))
+    print(f"results: {out.run_dir}")
+    return 0

@@ -1,0 +1,231 @@
+"""The run pipeline: resolve a method, generate a split's videos, score, profile, write results.
+
+``run(spec)`` is what ``python -m vbench_lite run`` and :func:`vbench_lite.evaluate_method` call.
+Generation and per-video scores are cached by content, so an interrupted run resumes and a
+repeated run recomputes only the reductions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from vbench_lite.env import capture_env
+from vbench_lite.fsutil import atomic_write_json, cache_dir
+from vbench_lite.method import MethodAdapter
+from vbench_lite.metrics.base import Metric, MetricContext
+from vbench_lite.pipeline.distributed import Dist
+from vbench_lite.pipeline.generation import generate_videos, method_key, video_sha256
+from vbench_lite.pipeline.scoring import score
+from vbench_lite.registries import METHODS, METRICS, SUITES
+from vbench_lite.results import RunResult, SampleRow, create_run_dir, new_run_id, run_dir_for, write_samples
+from vbench_lite.spec import RunSpec, canonical_json, sha256_text
+from vbench_lite.suites.base import Suite, VideoItem
+from vbench_lite.video import write_video
+
+logger = logging.getLogger(__name__)
+
+BASELINE = "baseline"
+
+
+@dataclass
+class RunOutput:
+    result: RunResult
+    samples: list[SampleRow]
+    videos: dict[int, torch.Tensor]
+    run_dir: Path | None = None
+
+
+def resolve_metrics(names: tuple[str, ...] | list[str] | None) -> list[Metric]:
+    """Metric instances by name (all registered metrics when ``names`` is empty)."""
+    chosen = list(names) if names else METRICS.names()
+    return [METRICS.build(n) for n in chosen]
+
+
+def is_eligible(spec: RunSpec, suite: Suite) -> bool:
+    """Only the full eval split is leaderboard material."""
+    size = suite.split_size(spec.split)
+    full = spec.num_videos is None or spec.num_videos == size
+    return spec.split == "eval" and full and spec.seed_offset == 0
+
+
+def baseline_provider(spec: RunSpec, dist: Dist) -> Callable[[list[VideoItem]], torch.Tensor]:
+    """Baseline videos for the same prompts and seeds, through the same cached generation."""
+    state: dict[str, Any] = {}
+
+    def provide(items: list[VideoItem]) -> torch.Tensor:
+        if "adapter" not in state:
+            adapter = METHODS.build(BASELINE)
+            adapter.load(spec.device)
+            state["adapter"], state["info"] = adapter, adapter.describe()
+        vids = generate_videos(
+            state["adapter"], items, spec.generation, batch_size=spec.batch_size,
+            info=state["info"], progress=False,
+        )
+        return torch.stack([vids[it.index] for it in items])
+
+    return provide
+
+
+def _baseline_salt(spec: RunSpec) -> str:
+    """Per-video fidelity scores depend on the baseline's weights: key them by its identity."""
+    if BASELINE not in METHODS:
+        return ""
+    adapter = METHODS.build(BASELINE)
+    adapter.load(spec.device)
+    return method_key(adapter, adapter.describe(), spec.generation)
+
+
+def run(
+    spec: RunSpec,
+    *,
+    out: str | Path | None = None,
+    adapter: MethodAdapter | None = None,
+    options: dict[str, Any] | None = None,
+    use_cache: bool = True,
+    progress: bool = True,
+    write_videos: bool = True,
+) -> RunOutput:
+    """Run ``spec`` end to end; writes ``<out>/<suite>/<method>/<run_id>/`` when ``out`` is given."""
+    dist = Dist.from_env(spec.device)
+    suite: Suite = SUITES.build(spec.suite)
+    items = suite.items(spec.split, spec.num_videos, spec.seed_offset)
+    if adapter is None:
+        adapter = METHODS.build(spec.method, variant=spec.variant)
+    metrics = resolve_metrics(spec.metrics)
+    run_dir = None
+    if out is not None and dist.is_main:  # fail before any work if the folder is taken
+        run_id = new_run_id(spec.content_hash())
+        run_dir = create_run_dir(run_dir_for(out, suite.name, spec.method_id, run_id))
+
+    adapter.load(spec.device)
+    info = adapter.describe()
+    videos = generate_videos(
+        adapter, items, spec.generation, batch_size=spec.batch_size, info=info, dist=dist,
+        use_cache=use_cache, progress=progress,
+    )
+    needs_baseline = any("baseline" in m.needs for m in metrics)
+    ctx = MetricContext(
+        suite=suite,
+        device=spec.device,
+        batch_size=spec.batch_size,
+        baseline_videos=baseline_provider(spec, dist) if needs_baseline else None,
+        options=dict(options or {}),
+    )
+    salt = _baseline_salt(spec) if needs_baseline else ""
+    results, scores = score(metrics, videos, items, ctx, dist=dist, salt=salt, use_cache=use_cache, progress=progress)
+
+    profile = None
+    if spec.profile.enabled and dist.is_main:
+        profile = cached_profile(adapter, spec, info, items, use_cache=use_cache)
+
+    hashes = {i: video_sha256(v) for i, v in videos.items()}
+    rows = [
+        SampleRow(
+            index=it.index, prompt=it.prompt, seed=it.seed, attributes=dict(it.attributes),
+            scores=scores.get(it.index, {}),
+            path=f"videos/{it.index:04d}.mp4" if run_dir is not None and write_videos else None,
+            sha256=hashes[it.index],
+        )
+        for it in items
+    ]
+    all_hash = hashlib.sha256("".join(hashes[it.index] for it in items).encode()).hexdigest()
+    result = RunResult(
+        method=spec.method,
+        variant=spec.variant,
+        suite=suite.name,
+        split=spec.split,
+        num_videos=len(items),
+        eligible=is_eligible(spec, suite),
+        spec=spec.to_dict(),
+        spec_hash=spec.content_hash(),
+        method_info=info,
+        metrics=results,
+        profile=profile,
+        env=capture_env(spec.device) | {"world_size": dist.world},
+        run_id=run_dir.name if run_dir is not None else "",
+        created=run_dir.name[:15] if run_dir is not None else "",
+        videos_sha256=all_hash,
+    )
+    if run_dir is not None:
+        if write_videos:
+            for it in items:
+                write_video(run_dir / "videos" / f"{it.index:04d}.mp4", videos[it.index], fps=spec.generation.fps)
+        write_samples(run_dir, rows)
+        result.save(run_dir)  # last: a results.json means the run is complete
+    dist.barrier()
+    return RunOutput(result=result, samples=rows, videos=videos, run_dir=run_dir)
+
+
+def cached_profile(
+    adapter: MethodAdapter, spec: RunSpec, info: dict[str, Any], items: list[VideoItem], *, use_cache: bool
+) -> dict[str, Any]:
+    """The method's cost profile, cached by method identity, profile options and machine."""
+    from vbench_lite.profile import profile_method
+
+    env = capture_env(spec.device)
+    key = sha256_text(
+        canonical_json(
+            {
+                "method": method_key(adapter, info, spec.generation),
+                "options": spec.profile,
+                "cpu": env["cpu"],
+                "gpu": env["gpu"],
+                "threads": torch.get_num_threads() if spec.profile.threads is None else spec.profile.threads,
+                "device": spec.device,
+            }
+        )
+    )
+    path = cache_dir("profiles") / f"{key}.json"
+    if use_cache and path.is_file():
+        import json
+
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError:
+            logger.warning("ignoring unreadable profile cache %s", path)
+    batch = items[: spec.profile.batch_size]
+    profile = profile_method(
+        adapter, spec.generation, spec.profile, [it.prompt for it in batch], [it.seed for it in batch]
+    )
+    atomic_write_json(path, profile)
+    return profile
+
+
+def evaluate_method(
+    method_or_name: str | MethodAdapter,
+    *,
+    split: str = "validation",
+    num_videos: int | None = None,
+    metrics: tuple[str, ...] | list[str] | None = None,
+    suite: str = "shapes",
+    device: str = "cpu",
+    profile: bool = False,
+    out: str | Path | None = None,
+    options: dict[str, Any] | None = None,
+    progress: bool = False,
+) -> RunResult:
+    """Evaluate a method (by name or an adapter instance) on a suite split; shares the run cache.
+
+    Searches and benchmarks call this on the ``validation`` split instead of writing their own
+    evaluation loops.
+    """
+    from vbench_lite.spec import ProfileOptions
+
+    adapter = None
+    if isinstance(method_or_name, MethodAdapter):
+        adapter = method_or_name
+        spec = RunSpec(method=adapter.name, variant=adapter.variant, suite=suite, split=split,
+                       num_videos=num_videos, metrics=tuple(metrics or ()), device=device,
+                       profile=ProfileOptions(enabled=profile))
+    else:
+        spec = RunSpec.for_method(method_or_name, suite=suite, split=split, num_videos=num_videos,
+                                  metrics=tuple(metrics or ()), device=device,
+                                  profile=ProfileOptions(enabled=profile))
+    return run(spec, out=out, adapter=adapter, options=options, progress=progress).result

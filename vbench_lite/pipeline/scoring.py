@@ -1,0 +1,137 @@
+"""Scoring: per-video metric work on canonical micro-batches, one reduction in index order.
+
+Per-video arrays are cached by content (metric name and version, options, the batch's prompts,
+seeds and video bytes), so a repeated run recomputes nothing but the cheap reductions. The
+reduction always sees every video's arrays concatenated in index order, whatever the batch size,
+sharding or world size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from vbench_lite import __version__
+from vbench_lite.fsutil import atomic_write_bytes, cache_dir
+from vbench_lite.metrics.base import Metric, MetricContext
+from vbench_lite.pipeline.distributed import Dist
+from vbench_lite.pipeline.generation import micro_batches
+from vbench_lite.results import MetricResult
+from vbench_lite.spec import canonical_json, sha256_text
+from vbench_lite.suites.base import VideoItem
+
+logger = logging.getLogger(__name__)
+
+
+def _metric_key(metric: Metric, ctx: MetricContext, salt: str) -> str:
+    ident = {
+        "metric": metric.name,
+        "version": metric.version,
+        "class": f"{type(metric).__module__}.{type(metric).__qualname__}",
+        "options": ctx.options,
+        "salt": salt,
+        "vbench_lite": __version__,
+    }
+    return sha256_text(canonical_json(ident))
+
+
+def _batch_key(batch: list[VideoItem], videos: torch.Tensor) -> str:
+    h = hashlib.sha256(canonical_json([[it.index, it.prompt, it.seed] for it in batch]).encode())
+    h.update(videos.contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def _check_arrays(metric: Metric, arrays: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    out = {}
+    for key, arr in arrays.items():
+        a = np.asarray(arr)
+        if a.ndim not in (1, 2) or a.shape[0] != n:
+            raise ValueError(
+                f"metric {metric.name!r} returned {key!r} of shape {a.shape}; expected [{n}] or [{n}, D]"
+            )
+        out[key] = a
+    return out
+
+
+def per_video_arrays(
+    metric: Metric,
+    videos: dict[int, torch.Tensor],
+    items: list[VideoItem],
+    ctx: MetricContext,
+    *,
+    dist: Dist | None = None,
+    salt: str = "",
+    use_cache: bool = True,
+    progress: bool = True,
+) -> dict[str, np.ndarray]:
+    """Every video's arrays for ``metric``, concatenated in index order (on every rank)."""
+    dist = dist or Dist()
+    root = cache_dir("metrics", metric.name, _metric_key(metric, ctx, salt)) if use_cache else None
+    local: dict[int, dict[str, np.ndarray]] = {}
+    batches = dist.shard(micro_batches(items, ctx.batch_size))
+    for batch in tqdm(batches, desc=f"score {metric.name}", unit="batch", disable=not progress or not dist.is_main):
+        vids = torch.stack([videos[it.index] for it in batch])
+        path = root / f"{_batch_key(batch, vids)}.npz" if root is not None else None
+        arrays: dict[str, np.ndarray] | None = None
+        if path is not None and path.is_file():
+            try:
+                with np.load(path) as z:
+                    arrays = {k: z[k] for k in z.files}
+            except Exception as exc:
+                logger.warning("ignoring unreadable metric cache %s: %s", path, exc)
+        if arrays is None:
+            arrays = _check_arrays(metric, metric.per_video(vids, batch, ctx), len(batch))
+            if path is not None:
+                buf = io.BytesIO()
+                np.savez(buf, **arrays)
+                atomic_write_bytes(path, buf.getvalue())
+        for j, it in enumerate(batch):
+            local[it.index] = {k: v[j] for k, v in arrays.items()}
+    merged = dist.gather(local)
+    order = [it.index for it in sorted(items, key=lambda it: it.index)]
+    keys = list(merged[order[0]]) if order else []
+    return {k: np.stack([merged[i][k] for i in order]) for k in keys}
+
+
+def score(
+    metrics: list[Metric],
+    videos: dict[int, torch.Tensor],
+    items: list[VideoItem],
+    ctx: MetricContext,
+    *,
+    dist: Dist | None = None,
+    salt: str = "",
+    use_cache: bool = True,
+    progress: bool = True,
+) -> tuple[dict[str, MetricResult], dict[int, dict[str, float]]]:
+    """All metrics' aggregate results and each video's 1-D scores (``{index: {name: score}}``)."""
+    items = sorted(items, key=lambda it: it.index)
+    results: dict[str, MetricResult] = {}
+    per_video_scores: dict[int, dict[str, float]] = {it.index: {} for it in items}
+    for metric in metrics:
+        arrays = per_video_arrays(
+            metric, videos, items, ctx, dist=dist, salt=salt, use_cache=use_cache, progress=progress
+        )
+        for key, arr in arrays.items():
+            if arr.ndim == 1:
+                name = key if key.startswith(metric.name) else f"{metric.name}_{key}"
+                for it, value in zip(items, arr):
+                    per_video_scores[it.index][name] = float(value)
+        for r in metric.aggregate(arrays, items, ctx):
+            if r.name in results:
+                raise ValueError(f"metric result {r.name!r} reported twice (by {metric.name!r})")
+            results[r.name] = r
+    return results, per_video_scores
+
+
+def metric_summary(results: dict[str, MetricResult]) -> list[dict[str, Any]]:
+    return [
+        {"metric": r.name, "value": r.value, "std": r.std, "better": "higher" if r.higher_is_better else "lower"}
+        for r in results.values()
+    ]
