@@ -1,0 +1,72 @@
+"""``vbench-lite leaderboard``: re-render tables and the Pareto plot from results files only."""
+
+from __future__ import annotations
+
+import argparse
+
+from vbench_lite.leaderboard import ALL_FORMATS
+
+
+def _names(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "leaderboard",
+        help="render leaderboard tables (md, csv, tex, html) and a Pareto plot from results files",
+        description=(
+            "One row per method and variant: its latest eligible run (full eval split). Nothing is re-run. "
+            "Columns measured under different protocols are refused; filter rows with --methods/--exclude."
+        ),
+    )
+    p.add_argument("--results", default="results", help="folder of run results (the --out of `run`; default: results)")
+    p.add_argument("--suite", default="shapes", help="suite to tabulate (default: shapes)")
+    p.add_argument("--out", default=None, help="output folder (default: leaderboards/<suite>)")
+    p.add_argument("--format", default=",".join(ALL_FORMATS),
+                   help=f"comma-separated formats among {','.join(ALL_FORMATS)} (png = Pareto plot; default: all)")
+    p.add_argument("--methods", default=None, help="only these method ids (NAME matches all its variants), comma-separated")
+    p.add_argument("--exclude", default=None, help="leave out these method ids, comma-separated")
+    p.add_argument("--baseline", default="baseline", help="method id that speedup and fidelity refer to")
+    p.add_argument("--noise-floor", default=None,
+                   help="noise floor JSON (default: vbench_lite/assets/**/noise_floor*.json when present)")
+    p.add_argument("--no-copy-results", action="store_true",
+                   help="do not copy the chosen results.json files to <out>/results/")
+    return p
+
+
+def main(args: argparse.Namespace) -> int:
+    from vbench_lite.cli import UsageError
+    from vbench_lite.leaderboard import render_leaderboard
+
+    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    bad = [f for f in formats if f not in ALL_FORMATS]
+    if bad or not formats:
+        raise UsageError(f"unknown --format {','.join(bad) or '(empty)'}; choose from {','.join(ALL_FORMATS)}")
+    out = args.out or f"leaderboards/{args.suite}"
+    written = render_leaderboard(
+        args.results,
+        out,
+        suite=args.suite,
+        formats=formats,
+        include=_names(args.methods),
+        exclude=_names(args.exclude),
+        baseline=args.baseline,
+        noise_floor=args.noise_floor,
+        copy_results=not args.no_copy_results,
+    )
+    tables = [p for p in written if p.name != "results.json"]
+    copies = len(written) - len(tables)
+    for path in tables:
+        print(f"wrote {path}")
+    if "png" in formats and not any(p.suffix == ".png" for p in tables):
+        print("no pareto.png: no row has both a cost (GFLOPs or latency) and a quality value")
+    if copies:
+        print(f"copied {copies} results.json file(s) to {out}/results/")
+    md = next((p for p in tables if p.suffix == ".md"), None)
+    if md is not None:
+        print()
+        print(md.read_text().split("\n\n", 2)[1])  # the table itself
+    return 0

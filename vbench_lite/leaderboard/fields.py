@@ -1,0 +1,157 @@
+"""Tolerant accessors for the parts of a :class:`~vbench_lite.results.RunResult` that tables read.
+
+Every table, plot and regression check reads results through these functions and nowhere else,
+so a change in how the run pipeline names a key is fixed here once. Each returns ``None`` when
+the value is absent (a missing value is shown as "–", never as 0).
+
+Expected keys (schema ``vbench_lite.results/1``):
+
+- ``metrics[NAME]`` (:class:`~vbench_lite.results.MetricResult`) for NAME in ``fvd`` (``std`` =
+  bootstrap std), ``kvd`` (``std`` over subsets), ``clipsim``, ``vbench_quality``,
+  ``vbench_semantic``, ``vbench_total`` (and ``vbench_<dimension>``), ``psnr`` (may be inf for
+  videos identical to the baseline's), ``ssim``.
+- ``method_info["params"]``: int, or a dict with ``"total"``; ``method_info["nfe"]``: int;
+  ``method_info["steps"]``. Falls back to ``profile["params"]``/``profile["parameters"]``.
+- ``profile["flops"]``: ``{"total": float, "unit": "FLOP", ...}`` (a bare number is read as FLOP;
+  ``"MAC"`` is converted with FLOP = 2 MAC).
+- ``profile["latency"]``: ``{"batch16": {"median_s_per_video": float, ...}, "batch1": {...},
+  "device": str, "threads": int}``; ``"batch_16"`` / ``"16"`` and ``"s_per_video"`` are also read.
+- ``profile["device"]``; ``env["device"]``, ``env["cpu"]``, ``env["gpu"]``, ``env["torch_threads"]``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from vbench_lite.results import MetricResult, RunResult
+
+# Multipliers to FLOPs (FLOPs = 2 x multiply-accumulates, as the profiler counts them).
+FLOP_UNITS = {"FLOP": 1.0, "FLOPS": 1.0, "KFLOP": 1e3, "MFLOP": 1e6, "GFLOP": 1e9, "TFLOP": 1e12, "MAC": 2.0}
+
+LATENCY_BATCH = 16  # the throughput view: seconds per video at the generation batch size
+
+
+def _number(x: Any) -> float | None:
+    if isinstance(x, bool) or x is None:
+        return None
+    if isinstance(x, (int, float)):
+        return float(x)
+    if isinstance(x, str) and x in ("inf", "-inf", "nan"):
+        return float(x)
+    return None
+
+
+def _get(d: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(d, dict) or key not in d:
+            return None
+        d = d[key]
+    return d
+
+
+def metric(run: RunResult, name: str) -> MetricResult | None:
+    """The metric entry, or ``None`` when absent or without a value (NaN counts as absent)."""
+    m = run.metrics.get(name)
+    if m is None or m.value is None or math.isnan(m.value):
+        return None
+    return m
+
+
+def metric_value(run: RunResult, name: str) -> float | None:
+    m = metric(run, name)
+    return None if m is None else m.value
+
+
+def metric_std(run: RunResult, name: str) -> float | None:
+    m = metric(run, name)
+    if m is None or m.std is None or not math.isfinite(m.std):
+        return None
+    return m.std
+
+
+def params(run: RunResult) -> float | None:
+    """Total parameter count."""
+    for p in (
+        run.method_info.get("params"),
+        _get(run.profile, "params"),
+        _get(run.profile, "parameters"),
+    ):
+        if isinstance(p, dict):
+            p = p.get("total")
+        if (v := _number(p)) is not None:
+            return v
+    return None
+
+
+def nfe(run: RunResult) -> float | None:
+    """Network function evaluations per video (CFG passes included)."""
+    return _number(run.method_info.get("nfe"))
+
+
+def flops(run: RunResult) -> float | None:
+    """FLOPs per generated video (converted to FLOP from the recorded unit)."""
+    f = _get(run.profile, "flops")
+    if isinstance(f, dict):
+        total, unit = _number(f.get("total")), str(f.get("unit", "FLOP")).upper()
+    else:
+        total, unit = _number(f), "FLOP"
+    if total is None or unit not in FLOP_UNITS:
+        return None
+    return total * FLOP_UNITS[unit]
+
+
+def gflops(run: RunResult) -> float | None:
+    f = flops(run)
+    return None if f is None else f / 1e9
+
+
+def _latency_entry(run: RunResult, batch: int) -> dict[str, Any] | None:
+    lat = _get(run.profile, "latency")
+    if not isinstance(lat, dict):
+        return None
+    for key in (f"batch{batch}", f"batch_{batch}", str(batch)):
+        if isinstance(lat.get(key), dict):
+            return lat[key]
+    return None
+
+
+def latency(run: RunResult, batch: int = LATENCY_BATCH) -> float | None:
+    """Median seconds per video at the given batch size."""
+    e = _latency_entry(run, batch)
+    if e is None:
+        return None
+    for key in ("median_s_per_video", "s_per_video"):
+        if (v := _number(e.get(key))) is not None:
+            return v
+    return None
+
+
+def latency_setting(run: RunResult, batch: int = LATENCY_BATCH) -> dict[str, Any]:
+    """What a latency number depends on: device, hardware name, thread count and batch size.
+
+    Keys with unknown values are left out; two latencies are comparable when these dicts are equal.
+    """
+    lat = _get(run.profile, "latency") or {}
+    entry = _latency_entry(run, batch) or {}
+    device = entry.get("device") or lat.get("device") or _get(run.profile, "device") or run.env.get("device")
+    threads = entry.get("threads") or lat.get("threads") or run.env.get("torch_threads")
+    setting: dict[str, Any] = {"batch": batch}
+    if device is not None:
+        setting["device"] = str(device)
+        is_gpu = str(device).startswith("cuda")
+        hardware = run.env.get("gpu") if is_gpu else run.env.get("cpu")
+        if hardware:
+            setting["hardware"] = str(hardware)
+    if threads is not None:
+        setting["threads"] = int(threads)
+    return setting
+
+
+def describe_latency_setting(setting: dict[str, Any]) -> str:
+    """Human form, e.g. ``cpu (Intel Xeon ..., 2 threads)``."""
+    device = setting.get("device", "unknown device")
+    extra = [str(setting["hardware"])] if setting.get("hardware") and setting["hardware"] != device else []
+    if "threads" in setting:
+        extra.append(f"{setting['threads']} threads")
+    return f"{device} ({', '.join(extra)})" if extra else str(device)
