@@ -110,10 +110,8 @@ class CheckReport:
                 f"| {c.name}{_arrow(c)} | {_fmt(c.baseline)} | {_fmt(c.result)} | {_change(c)} "
                 f"| {_threshold(c)} | {status.replace('|', '/')} |"
             )
-        lines.append("")
-        lines += [f"- note: {n}" for n in self.notes]
-        lines += [f"- not comparable: {p}" for p in self.problems]
-        lines += ["", f"**{self.verdict}**"]
+        bullets = [f"- note: {n}" for n in self.notes] + [f"- not comparable: {p}" for p in self.problems]
+        lines += [""] + (bullets + [""] if bullets else []) + [f"**{self.verdict}**"]
         return "\n".join(lines) + "\n"
 
 

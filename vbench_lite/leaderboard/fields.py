@@ -15,7 +15,9 @@ Expected keys (schema ``vbench_lite.results/1``):
 - ``profile["flops"]``: ``{"total": float, "unit": "FLOP", ...}`` (a bare number is read as FLOP;
   ``"MAC"`` is converted with FLOP = 2 MAC).
 - ``profile["latency"]``: ``{"batch16": {"median_s_per_video": float, ...}, "batch1": {...},
-  "device": str, "threads": int}``; ``"batch_16"`` / ``"16"`` and ``"s_per_video"`` are also read.
+  "device": str, "threads": int}``; ``"batch_16"`` / ``"16"`` / any entry with ``"per": 16``, and
+  ``"seconds_per_video"`` / ``"s_per_video"`` / ``"median_s" / "per"`` are also read (the form of
+  ``vbench_lite.profile.latency.LatencyReport.to_dict``); ``device``/``threads`` inside the entry win.
 - ``profile["device"]``; ``env["device"]``, ``env["cpu"]``, ``env["gpu"]``, ``env["torch_threads"]``.
 """
 
@@ -113,6 +115,10 @@ def _latency_entry(run: RunResult, batch: int) -> dict[str, Any] | None:
     for key in (f"batch{batch}", f"batch_{batch}", str(batch)):
         if isinstance(lat.get(key), dict):
             return lat[key]
+    # any entry measured per `batch` videos (vbench_lite.profile.latency.LatencyReport.to_dict(per=...))
+    for entry in lat.values():
+        if isinstance(entry, dict) and entry.get("per") == batch:
+            return entry
     return None
 
 
@@ -121,9 +127,12 @@ def latency(run: RunResult, batch: int = LATENCY_BATCH) -> float | None:
     e = _latency_entry(run, batch)
     if e is None:
         return None
-    for key in ("median_s_per_video", "s_per_video"):
+    for key in ("median_s_per_video", "seconds_per_video", "s_per_video"):
         if (v := _number(e.get(key))) is not None:
             return v
+    median, per = _number(e.get("median_s")), _number(e.get("per"))
+    if median is not None and per:
+        return median / per
     return None
 
 

@@ -1,0 +1,204 @@
+"""Leaderboard rendering from results files: rows, columns, best values, missing values, protocols."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.test_leaderboard_fixtures import make_run, save, standard_results
+from vbench_lite.cli import main as cli
+from vbench_lite.leaderboard import collect, fields, table, tables
+from vbench_lite.results import SchemaError
+
+
+def md_rows(text: str) -> dict[str, dict[str, str]]:
+    """Markdown table -> {method: {header: cell}}."""
+    lines = [ln for ln in text.splitlines() if ln.startswith("| ")]
+    head = [h.strip() for h in lines[0].strip("|").split("|")]
+    out = {}
+    for ln in lines[1:]:
+        cells = [c.strip() for c in ln.strip("|").split("|")]
+        out[cells[0]] = dict(zip(head, cells))
+    return out
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> Path:
+    return standard_results(tmp_path / "results")
+
+
+def build(results: Path, **kw) -> table.Leaderboard:
+    runs = collect.latest_eligible(collect.load_runs(results, suite="shapes"), **kw)
+    return table.build(runs, suite="shapes")
+
+
+def test_one_row_per_method_from_latest_eligible_run(results: Path) -> None:
+    lb = build(results)
+    assert [r.method_id for r in lb.rows] == ["baseline", "sned:s-32", "tpdiff"]
+    rows = md_rows(tables.render_md(lb))
+    # the newer partial run (FVD 2.0) and the older eligible run (FVD 1.0) are not picked
+    assert rows["tpdiff"]["FVD↓"] == "**90.0 ± 5.0**"
+    assert rows["baseline"]["FVD↓"] == "100.0 ± 4.0"
+    assert rows["tpdiff"]["GFLOPs↓"] == "200"
+    assert rows["tpdiff"]["Latency (s)↓"] == "**0.500**"
+    assert rows["baseline"]["Latency (s)↓"] == "1.000"
+    assert rows["tpdiff"]["Speedup↑"] == "**2.00×**"  # baseline latency / method latency
+    assert rows["baseline"]["Params (M)↓"] == "2.000"
+    assert rows["sned:s-32"]["Params (M)↓"] == "**0.800**"
+
+
+def test_best_value_of_each_column_is_bold(results: Path) -> None:
+    rows = md_rows(tables.render_md(build(results)))
+    assert rows["baseline"]["KVD↓"] == "**0.0200 ± 0.0020**"  # lower is better
+    assert rows["tpdiff"]["KVD↓"] == "0.0300 ± 0.0030"
+    assert rows["tpdiff"]["CLIPSIM↑"] == "**0.3100**"  # higher is better
+    assert rows["baseline"]["Total↑"] == "**0.8000**"
+    assert rows["sned:s-32"]["GFLOPs↓"] == "**100**"
+    assert rows["baseline"]["NFE↓"] == rows["tpdiff"]["NFE↓"] == "**50**"  # ties are all bold
+    # fidelity to the baseline: the baseline's own ∞ / 1.0 is not a contender, one value is no "best"
+    assert rows["baseline"]["PSNR↑"] == "∞" and rows["baseline"]["SSIM↑"] == "1.0000"
+    assert rows["tpdiff"]["PSNR↑"] == "25.00"
+
+
+def test_missing_values_show_a_dash_never_zero(results: Path) -> None:
+    lb = build(results)
+    rows = md_rows(tables.render_md(lb))
+    sned = rows["sned:s-32"]
+    for header in ("NFE↓", "Latency (s)↓", "Speedup↑", "CLIPSIM↑", "PSNR↑", "SSIM↑", "Quality↑", "Semantic↑"):
+        assert sned[header] == "–", header
+    parsed = list(csv.DictReader(io.StringIO(tables.render_csv(lb))))
+    by = {(r["method"], r["variant"]): r for r in parsed}
+    assert by[("sned", "s-32")]["clipsim"] == "" and by[("sned", "s-32")]["latency_s"] == ""
+    assert by[("baseline", "")]["psnr"] == "inf"
+    assert float(by[("tpdiff", "")]["fvd_std"]) == 5.0
+    tex = tables.render_tex(lb)
+    sned_line = next(ln for ln in tex.splitlines() if ln.startswith("sned:s-32"))
+    assert sned_line.count("--") >= 8 and " 0 " not in sned_line
+
+
+def test_latex_uses_booktabs_and_escapes(results: Path) -> None:
+    tex = tables.render_tex(build(results))
+    for rule in (r"\toprule", r"\midrule", r"\bottomrule", r"\begin{tabular}{l" + "r" * 13 + "}"):
+        assert rule in tex
+    assert r"\textbf{90.0 $\pm$ 5.0}" in tex
+    assert r"$\infty$" in tex and r"FVD$\downarrow$" in tex and r"CLIPSIM$\uparrow$" in tex
+    assert r"vbench\_lite" in tex  # underscores escaped in the caption
+    assert re.search(r"\\caption\{.*Latency: median seconds per video at batch 16 on cpu \(Test CPU, 2 threads\)", tex)
+
+
+def test_html_is_self_contained_and_sortable(results: Path) -> None:
+    page = tables.render_html(build(results))
+    assert "<script>" in page and "addEventListener(\"click\"" in page and 'data-sort="' in page
+    assert "http://" not in page and "https://" not in page and "src=" not in page  # nothing fetched
+    assert "<b>90.0 ± 5.0</b>" in page
+    assert 'data-sort="1e308">∞</td>' in page  # inf sorts above every finite PSNR
+    assert '<td data-sort="">–</td>' in page  # missing values sort last
+
+
+def test_caption_states_protocol_and_device(results: Path) -> None:
+    lb = build(results)
+    assert "eval split, 256 videos per method (16 frames at 32×32 px, 8 fps)" in lb.caption
+    assert "on cpu (Test CPU, 2 threads)" in lb.caption
+    assert "Noise floor" not in lb.caption  # no noise floor file: no claim
+    md = tables.render_md(lb)
+    assert "- FVD↓: version=1, detector=shapes-video, weights_sha256=abababababab…" in md
+
+
+def test_noise_floor_in_caption(results: Path, tmp_path: Path) -> None:
+    nf = tmp_path / "noise_floor_shapes.json"
+    nf.write_text(json.dumps({"suite": "shapes", "draws": 5, "num_videos": 256,
+                              "fvd": {"mean": 12.34, "std": 1.5}, "kvd": {"mean": 0.001, "std": 0.0005}}))
+    floors = collect.load_noise_floor("shapes", path=nf)
+    runs = collect.latest_eligible(collect.load_runs(results, suite="shapes"))
+    lb = table.build(runs, suite="shapes", noise_floor=floors)
+    assert "Noise floor (two disjoint draws of real videos; 256 videos per draw, 5 draws): " \
+           "FVD 12.3 ± 1.5, KVD 0.0010 ± 0.0005." in lb.caption
+    # another suite's floor is not shown; a floor of another detector is dropped
+    assert collect.load_noise_floor("other", path=nf) == []
+    nf.write_text(json.dumps({"suite": "shapes", "protocol": {"detector": "i3d"}, "fvd": 3.0}))
+    lb = table.build(runs, suite="shapes", noise_floor=collect.load_noise_floor("shapes", path=nf))
+    assert "Noise floor" not in lb.caption
+
+
+def test_refuses_to_mix_protocols_in_one_column(results: Path) -> None:
+    save(results, make_run("vdmini", metrics={"fvd": (80.0, 3.0)}, protocols={"fvd": {"detector": "i3d"}}))
+    with pytest.raises(table.ProtocolMismatchError) as err:
+        build(results)
+    msg = str(err.value)
+    assert "FVD↓ mixes protocols" in msg and "{baseline, sned:s-32, tpdiff} vs {vdmini}" in msg
+    assert "detector" in msg and "--methods" in msg
+    # filtering the rows makes the table well-defined again
+    assert [r.method_id for r in build(results, exclude=["vdmini"]).rows] == ["baseline", "sned:s-32", "tpdiff"]
+    assert [r.method_id for r in build(results, include=["vdmini"]).rows] == ["vdmini"]
+
+
+def test_refuses_to_mix_latency_devices(results: Path) -> None:
+    save(results, make_run("vdmini", metrics={}, latency=0.1, threads=8))
+    with pytest.raises(table.ProtocolMismatchError, match=r"Latency \(s\)↓ mixes protocols.*threads"):
+        build(results)
+
+
+def test_cli_renders_every_format_and_rerenders_from_its_copies(results: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "lb"
+    assert cli(["leaderboard", "--results", str(results), "--out", str(out)]) == 0
+    for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.tex", "leaderboard.html", "pareto.png"):
+        assert (out / name).is_file(), name
+    assert (out / "pareto.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    copies = sorted(p.relative_to(out) for p in out.rglob("results.json"))
+    assert len(copies) == 3 and all(p.parts[:2] == ("results", "shapes") for p in copies)
+    printed = capsys.readouterr().out
+    assert "| tpdiff |" in printed
+    first = (out / "leaderboard.md").read_text()
+    out2 = tmp_path / "lb2"
+    assert cli(["leaderboard", "--results", str(out / "results"), "--out", str(out2), "--format", "md,png"]) == 0
+    assert (out2 / "leaderboard.md").read_text() == first
+    assert (out2 / "pareto.png").read_bytes() == (out / "pareto.png").read_bytes()  # deterministic PNG
+    assert not (out2 / "leaderboard.csv").exists()
+
+
+def test_cli_errors_exit_2_with_one_line(results: Path, tmp_path: Path, capsys) -> None:
+    save(results, make_run("vdmini", metrics={"fvd": (80.0, 3.0)}, protocols={"fvd": {"frames": 32}}))
+    assert cli(["leaderboard", "--results", str(results), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "mixes protocols" in err and "frames" in err
+    assert cli(["leaderboard", "--results", str(results), "--out", str(tmp_path / "x"), "--format", "md,pdf"]) == 2
+    assert "unknown --format pdf" in capsys.readouterr().err
+    assert cli(["leaderboard", "--results", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert cli(["leaderboard", "--results", str(results), "--suite", "nosuch", "--out", str(tmp_path / "x")]) == 2
+    assert "no eligible results for suite 'nosuch'" in capsys.readouterr().err
+    assert cli(["leaderboard", "--results", str(results), "--methods", "snapgen-v", "--out", str(tmp_path / "x")]) == 2
+    assert "no eligible run for snapgen-v" in capsys.readouterr().err
+
+
+def test_other_schema_version_is_a_clear_error(results: Path, tmp_path: Path, capsys) -> None:
+    d = results / "shapes" / "future" / "r1"
+    d.mkdir(parents=True)
+    data = make_run("future").to_dict() | {"schema": "vbench_lite.results/2"}
+    (d / "results.json").write_text(json.dumps(data))
+    with pytest.raises(SchemaError, match=r"results schema 'vbench_lite.results/2' is not supported"):
+        collect.load_runs(results)
+    assert cli(["leaderboard", "--results", str(results), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "future/r1/results.json" in err and "vbench_lite.results/1" in err
+
+
+def test_latency_accessor_reads_the_profilers_form() -> None:
+    run = make_run("baseline", latency=None)
+    run.profile = {"latency": {"throughput": {"median_s": 8.0, "per": 16, "seconds_per_video": 0.5,
+                                              "threads": 4, "device": "cpu"},
+                               "interactive": {"median_s": 1.2, "per": 1, "seconds_per_video": 1.2}},
+                   "flops": {"total": 3, "unit": "MAC"}}
+    assert fields.latency(run) == 0.5
+    assert fields.latency(run, batch=1) == 1.2
+    assert fields.latency_setting(run) == {"batch": 16, "device": "cpu", "hardware": "Test CPU", "threads": 4}
+    assert fields.flops(run) == 6.0  # FLOPs = 2 x MACs
+    run.profile = None
+    assert fields.latency(run) is None and fields.flops(run) is None and fields.gflops(run) is None
+    assert math.isinf(fields.metric_value(make_run("b", metrics={"psnr": float("inf")}), "psnr"))
