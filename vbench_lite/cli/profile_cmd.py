@@ -1,0 +1,102 @@
+"""``vbench-lite profile --method NAME[:VARIANT]``: FLOPs, parameters, latency, memory, utilisation.
+
+Prints a table (or JSON with ``--json``) and writes ``<out>/profiles/<method>/profile.json``.
+Prompts and seeds are the first videos of the shapes suite's eval split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from tabulate import tabulate
+
+from vbench_lite.cli import UsageError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    from vbench_lite.spec import GenerationSpec, ProfileOptions
+
+    gen, opt = GenerationSpec(), ProfileOptions()
+    p = sub.add_parser("profile", help="cost profile of one method: FLOPs, parameters, latency, peak memory")
+    p.add_argument("--method", required=True, metavar="NAME[:VARIANT]", help="registered method (see `list methods`)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    p.add_argument("--out", default="results", type=Path, help="results folder (default: results)")
+    p.add_argument("--json", action="store_true", help="print the profile as JSON instead of a table")
+    p.add_argument("--batch-size", type=int, default=opt.batch_size, help=f"throughput batch (default {opt.batch_size})")
+    p.add_argument("--warmup", type=int, default=opt.warmup, help=f"untimed runs first (default {opt.warmup})")
+    p.add_argument("--repeats", type=int, default=3, help="timed runs per batch size, at least 2 (default 3)")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's setting)")
+    p.add_argument("--frames", type=int, default=gen.frames, help=f"frames per video (default {gen.frames})")
+    p.add_argument("--resolution", type=int, default=gen.resolution, help=f"frame size (default {gen.resolution})")
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocess")
+    p.add_argument("--no-breakdown", action="store_true", help="skip fvcore's per-module breakdown")
+    return p
+
+
+def main(args: argparse.Namespace) -> int:
+    import vbench_lite
+    from vbench_lite.fsutil import atomic_write_json
+    from vbench_lite.profile import profile_method
+    from vbench_lite.spec import GenerationSpec, ProfileOptions, RunSpec
+
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
+    run = RunSpec.for_method(args.method, device=args.device)  # validates name and device
+    options = ProfileOptions(warmup=args.warmup, repeats=args.repeats, batch_size=args.batch_size, threads=args.threads)
+    gen_spec = GenerationSpec(frames=args.frames, resolution=args.resolution)
+    items = vbench_lite.load_suite("shapes").items("eval", args.batch_size, 0)
+    adapter = vbench_lite.load_method(args.method)
+    adapter.load(run.device)
+    profile = profile_method(
+        adapter, gen_spec, options, [it.prompt for it in items], [it.seed for it in items],
+        device=run.device, memory=not args.no_memory, breakdown=not args.no_breakdown,
+    )
+    path = args.out / "profiles" / run.method_id / "profile.json"
+    atomic_write_json(path, profile)
+    if args.json:
+        print(json.dumps(profile, indent=2))
+    else:
+        print(render(profile))
+        print(f"\nwritten: {path}")
+    return 0
+
+
+def _g(x: float) -> str:
+    return f"{x / 1e9:,.3f} G"
+
+
+def render(profile: dict[str, Any]) -> str:
+    """The human-readable summary of a profile dict."""
+    f, lat, p = profile["flops"], profile["latency"], profile["params"]
+    thr, one = lat["throughput"], lat["interactive"]
+    rows: list[tuple[str, str]] = [
+        ("method", profile["method"]),
+        ("device / threads", f"{profile['device']} / {profile['threads']}"),
+        ("FLOP per video", _g(f["per_video"])),
+    ]
+    rows += [(f"  stage {k}", _g(v)) for k, v in f["by_stage"].items()]
+    if f["denoiser_calls"]:
+        per_call = f["per_denoiser_call"]
+        rows.append(("denoiser calls per video", str(f["denoiser_calls"])))
+        rows.append(("FLOP per denoiser call", _g(per_call) if per_call is not None else "varies (see JSON)"))
+    rows.append(("parameters (total / at inference)", f"{p['total']:,} / {p['at_inference']:,}"))
+    for label, lt in ((f"latency s/video @ batch {thr['batch']}", thr), ("latency s/video @ batch 1", one)):
+        flag = "  UNSTABLE" if lt["unstable"] else ""
+        rows.append((label, f"{lt['seconds_per_video']:.4f} (IQR {100 * lt['relative_iqr']:.1f}%, n={lt['repeats']}){flag}"))
+        rows += [(f"  stage {k} (s/batch)", f"{v:.4f}") for k, v in lt["stage_median_s"].items()]
+    mem = profile.get("memory")
+    if mem:
+        rows.append(("peak memory rise, 1 video", f"{mem['increase_bytes'] / 2**20:,.1f} MiB ({mem['source']})"))
+    util = profile.get("utilisation")
+    if util:
+        rows.append(("denoiser utilisation", f"{100 * util['fraction']:.1f}% of {util['peak_flops_per_s'] / 1e9:,.1f} GFLOP/s matmul peak"))
+    out = tabulate(rows, headers=("cost", "value"), disable_numparse=True)
+    call = profile.get("denoiser_call")
+    if call:
+        mods = [(k or "(denoiser)", f"{v / 1e6:,.2f} M") for k, v in call["by_module"].items() if k.count(".") < 1]
+        out += "\n\none denoiser call (fvcore, MACs x 2):\n" + tabulate(mods, headers=("module", "dense FLOP"), disable_numparse=True)
+        out += f"\nfvcore / torch agreement: {call['agreement']:.4f}"
+    return out

@@ -1,0 +1,171 @@
+"""The cost profile of one method: the one entry point the run pipeline and the CLI call.
+
+``profile_method`` measures, for a loaded adapter:
+- FLOPs of generating one video (batch 1; everything that runs inside ``generate()``), split by
+  stage and per denoiser call, plus fvcore's per-module breakdown of one denoiser call;
+- parameters, total and those that take part in inference;
+- latency at the generation batch size (throughput view) and at batch 1 (interactive view), as
+  seconds per video, with per-stage times;
+- peak memory of one single-video generation (CUDA allocator on GPU, a fresh subprocess on CPU);
+- hardware utilisation of the denoiser (its FLOP/s at the generation batch size over the measured
+  matmul peak).
+
+FLOPs at batch B are B times the per-video count: a video depends only on its (prompt, seed)
+(the adapter contract), so a batch does each video's work once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from vbench_lite.method import MethodAdapter
+from vbench_lite.profile.breakdown import denoiser_breakdown
+from vbench_lite.profile.flops import UNIT, count_flops
+from vbench_lite.profile.hardware import matmul_peak, utilisation
+from vbench_lite.profile.latency import check_device, fixed_threads, measure_latency
+from vbench_lite.profile.memory import cpu_peak_rss, gpu_peak_memory
+from vbench_lite.profile.params import count_parameters
+from vbench_lite.spec import GenerationSpec, ProfileOptions
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = "vbench_lite.profile/1"
+
+
+class MethodError(ValueError):
+    """A method's ``generate()`` raised, or returned the wrong shape, dtype or NaN."""
+
+
+def check_videos(method: str, videos: Any, batch: int, spec: GenerationSpec) -> None:
+    """Raise :class:`MethodError` naming ``method`` unless ``videos`` is uint8 ``[B, T, 3, H, W]``."""
+    expected = (batch, spec.frames, 3, spec.resolution, spec.resolution)
+    if not isinstance(videos, torch.Tensor):
+        raise MethodError(f"method {method!r}: generate() returned {type(videos).__name__}, not a tensor {expected}")
+    if videos.is_floating_point() and torch.isnan(videos).any():
+        raise MethodError(f"method {method!r}: generate() returned NaN values")
+    if tuple(videos.shape) != expected:
+        raise MethodError(f"method {method!r}: generate() returned shape {tuple(videos.shape)}, expected {expected} [B, T, C, H, W]")
+    if videos.dtype != torch.uint8:
+        raise MethodError(f"method {method!r}: generate() returned dtype {videos.dtype}, expected torch.uint8")
+
+
+def _generator(adapter: MethodAdapter, spec: GenerationSpec, prompts: Sequence[str], seeds: Sequence[int],
+               batch: int) -> Callable[[], torch.Tensor]:
+    """A zero-argument call generating ``batch`` videos (prompts cycled); output checked on the first call."""
+    if not prompts or len(prompts) != len(seeds):
+        raise ValueError(f"profiling needs prompts and seeds of one non-zero length, got {len(prompts)} and {len(seeds)}")
+    p = [prompts[i % len(prompts)] for i in range(batch)]
+    s = [int(seeds[i % len(seeds)]) for i in range(batch)]
+    checked = False
+
+    def run() -> torch.Tensor:
+        nonlocal checked
+        try:
+            videos = adapter.generate(p, s, spec)
+        except MethodError:
+            raise
+        except Exception as exc:
+            raise MethodError(f"method {adapter.full_name!r}: generate() raised {type(exc).__name__}: {exc}") from exc
+        if not checked:
+            check_videos(adapter.full_name, videos, batch, spec)
+            checked = True
+        return videos
+
+    return run
+
+
+def _param_dtype(module: torch.nn.Module | None) -> torch.dtype:
+    params = list(module.parameters()) if module is not None else []
+    return params[0].dtype if params and params[0].is_floating_point() else torch.float32
+
+
+def profile_method(
+    adapter: MethodAdapter,
+    gen_spec: GenerationSpec,
+    options: ProfileOptions,
+    prompts: Sequence[str],
+    seeds: Sequence[int],
+    *,
+    device: str = "cpu",
+    memory: bool = True,
+    breakdown: bool = True,
+) -> dict[str, Any]:
+    """Profile a loaded adapter; a JSON-ready dict (schema :data:`SCHEMA`).
+
+    ``memory=False`` skips the peak-memory measurement (on CPU it needs the method to be
+    registered, since a fresh process loads it by name); ``breakdown=False`` skips fvcore.
+    """
+    device = check_device(device)
+    if not options.enabled:
+        return {"schema": SCHEMA, "enabled": False}
+    name = adapter.full_name
+    t_start = time.perf_counter()
+    with fixed_threads(options.threads) as threads:
+        den = adapter.denoiser()
+        den_module = den[0] if den is not None else None
+
+        one = _generator(adapter, gen_spec, prompts, seeds, 1)
+        flops = count_flops(one, denoiser=den_module)
+        logger.info("%s: %.4g %s per video", name, flops.total, UNIT)
+
+        per_call = denoiser_breakdown(*den) if (den is not None and breakdown) else None
+
+        batch = options.batch_size
+        lat_batch = measure_latency(
+            _generator(adapter, gen_spec, prompts, seeds, batch),
+            warmup=options.warmup, repeats=options.repeats, device=device,
+        )
+        lat_one = measure_latency(one, warmup=options.warmup, repeats=options.repeats, device=device)
+
+        if not memory:
+            mem: dict[str, Any] | None = None
+        elif device.startswith("cuda"):
+            mem = gpu_peak_memory(one, device)
+        else:
+            mem = cpu_peak_rss(name, gen_spec, prompts[:1], seeds[:1], threads=threads)
+
+        params = count_parameters(adapter, flops.touched_storages)
+        util = _utilisation(flops.by_stage.get("denoise", 0) * batch, lat_batch, device, _param_dtype(den_module))
+
+    return {
+        "schema": SCHEMA,
+        "enabled": True,
+        "method": name,
+        "device": device,
+        "threads": threads,
+        "generation": dataclasses.asdict(gen_spec),
+        "flops": {"per_video": flops.total, **flops.to_dict()},
+        "denoiser_call": per_call.to_dict() if per_call is not None else None,
+        "params": params,
+        "latency": {
+            "seconds_per_video": lat_batch.median_s / batch,
+            "throughput": {"batch": batch, **lat_batch.to_dict(per=batch)},
+            "interactive": {"batch": 1, **lat_one.to_dict(per=1)},
+        },
+        "memory": mem,
+        "utilisation": util,
+        "profile_wall_s": time.perf_counter() - t_start,
+    }
+
+
+def _utilisation(denoise_flops: int, lat: Any, device: str, dtype: torch.dtype) -> dict[str, Any] | None:
+    """The denoise stage's achieved FLOP/s at the generation batch size over the matmul peak."""
+    seconds = lat.stage_median_s.get("denoise")
+    if not denoise_flops or not seconds:
+        logger.warning("no FLOPs or time inside stage('denoise'): utilisation not measured")
+        return None
+    peak = matmul_peak(device, dtype)
+    achieved = denoise_flops / seconds
+    return {
+        "fraction": utilisation(denoise_flops, seconds, peak["flops_per_s"]),
+        "achieved_flops_per_s": achieved,
+        "peak_flops_per_s": peak["flops_per_s"],
+        "unit": "FLOP/s",
+        "peak": peak,
+    }
