@@ -192,7 +192,8 @@ def cached_profile(
             logger.warning("ignoring unreadable profile cache %s", path)
     batch = items[: spec.profile.batch_size]
     profile = profile_method(
-        adapter, spec.generation, spec.profile, [it.prompt for it in batch], [it.seed for it in batch]
+        adapter, spec.generation, spec.profile, [it.prompt for it in batch], [it.seed for it in batch],
+        device=spec.device,
     )
     atomic_write_json(path, profile)
     return profile
