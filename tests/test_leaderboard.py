@@ -13,7 +13,7 @@ import pytest
 
 from tests.test_leaderboard_fixtures import make_run, save, standard_results
 from vbench_lite.cli import main as cli
-from vbench_lite.leaderboard import collect, fields, table, tables
+from vbench_lite.leaderboard import collect, fields, render_leaderboard, table, tables
 from vbench_lite.results import SchemaError
 
 
@@ -124,6 +124,25 @@ def test_noise_floor_in_caption(results: Path, tmp_path: Path) -> None:
     nf.write_text(json.dumps({"suite": "shapes", "protocol": {"detector": "i3d"}, "fvd": 3.0}))
     lb = table.build(runs, suite="shapes", noise_floor=collect.load_noise_floor("shapes", path=nf))
     assert "Noise floor" not in lb.caption
+    # the FVD metric's form: {"protocol": {"detector": <detector protocol>}}, compared field by field
+    nf.write_text(json.dumps({"protocol": {"detector": {"detector": "shapes-video", "frames": 16}},
+                              "fvd": {"mean": 7.0, "std": 0.5}}))
+    lb = table.build(runs, suite="shapes", noise_floor=collect.load_noise_floor("shapes", path=nf))
+    assert "FVD 7.0 ± 0.5" in lb.caption
+    nf.write_text(json.dumps({"protocol": {"detector": {"detector": "shapes-video", "frames": 8}}, "fvd": 7.0}))
+    lb = table.build(runs, suite="shapes", noise_floor=collect.load_noise_floor("shapes", path=nf))
+    assert "Noise floor" not in lb.caption
+
+
+def test_noise_floor_recorded_by_the_metric(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    for method, fvd in (("baseline", 100.0), ("tpdiff", 90.0)):
+        run = make_run(method, metrics={"fvd": (fvd, 2.0)})
+        run.metrics["fvd"].details["noise_floor"] = {"mean": 11.0, "std": 0.3, "draws": 4}
+        save(root, run)
+    out = tmp_path / "lb"
+    render_leaderboard(root, out, formats=["md"], copy_results=False)
+    assert "Noise floor (two disjoint draws of real videos; 4 draws): FVD 11.0 ± 0.3." in (out / "leaderboard.md").read_text()
 
 
 def test_refuses_to_mix_protocols_in_one_column(results: Path) -> None:

@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
             "Columns measured under different protocols are refused; filter rows with --methods/--exclude."
         ),
     )
-    p.add_argument("--results", default="results", help="folder of run results (the --out of `run`; default: results)")
+    p.add_argument("--results", default="runs", help="folder of run results (the --out of `run`; default: runs)")
     p.add_argument("--suite", default="shapes", help="suite to tabulate (default: shapes)")
     p.add_argument("--out", default=None, help="output folder (default: leaderboards/<suite>)")
     p.add_argument("--format", default=",".join(ALL_FORMATS),

@@ -41,7 +41,10 @@ def render_leaderboard(
     if unknown:
         raise ValueError(f"unknown format(s) {', '.join(unknown)}; choose from {','.join(ALL_FORMATS)}")
     runs = collect.latest_eligible(collect.load_runs(results, suite=suite), include=include, exclude=exclude)
-    floors = collect.load_noise_floor(suite, path=noise_floor)
+    if noise_floor is not None:  # the user's file wins
+        floors = collect.load_noise_floor(suite, path=noise_floor)
+    else:  # what the metrics recorded, else the shipped file
+        floors = collect.noise_floor_from_runs(runs) or collect.load_noise_floor(suite)
     lb = table.build(runs, suite=suite, noise_floor=floors, baseline_id=baseline)
     written = tables.write(lb, out, [f for f in formats if f != "png"])
     if "png" in formats and (png := plots.write_pareto(lb, out)) is not None:

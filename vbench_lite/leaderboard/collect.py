@@ -154,6 +154,36 @@ def _floor_entry(d: dict[str, Any], name: str) -> tuple[float, float | None] | N
     return None
 
 
+def noise_floor_from_runs(runs: list[LoadedRun], metrics: tuple[str, ...] = ("fvd", "kvd")) -> list[NoiseFloor]:
+    """The floor the metric itself recorded (``details["noise_floor"]``, set by the FVD/KVD metrics
+    only when the suite's floor was measured under the same detector protocol), when every row that
+    has the metric agrees on it."""
+    floors = []
+    for name in metrics:
+        seen = [r for r in runs if name in r.result.metrics]
+        values = [r.result.metrics[name].details.get("noise_floor") for r in seen]
+        if not values or any(v is None for v in values):
+            continue
+        if len({json.dumps(v, sort_keys=True, default=str) for v in values}) != 1:
+            log.warning("rows disagree on the %s noise floor; none is shown", name)
+            continue
+        entry = _floor_entry({name: values[0]}, name)
+        if entry is not None:
+            floors.append(NoiseFloor(name, entry[0], entry[1], seen[0].path, _floor_detail(values[0])))
+    return floors
+
+
+def _floor_detail(data: Any) -> str:
+    if not isinstance(data, dict):
+        return ""
+    parts = []
+    if isinstance(data.get("num_videos"), int):
+        parts.append(f"{data['num_videos']} videos per draw")
+    if isinstance(data.get("draws"), int):
+        parts.append(f"{data['draws']} draws")
+    return ", ".join(parts)
+
+
 def load_noise_floor(
     suite: str,
     metrics: tuple[str, ...] = ("fvd", "kvd"),
@@ -184,14 +214,7 @@ def load_noise_floor(
             continue
         if named is None and path is None and suite not in file.name and file.name != "noise_floor.json":
             continue  # an unlabelled file of some other suite
-        detail = ""
-        if isinstance(data.get("draws"), int) or isinstance(data.get("num_videos"), int):
-            parts = []
-            if isinstance(data.get("num_videos"), int):
-                parts.append(f"{data['num_videos']} videos per draw")
-            if isinstance(data.get("draws"), int):
-                parts.append(f"{data['draws']} draws")
-            detail = ", ".join(parts)
+        detail = _floor_detail(data)
         floors = []
         for name in metrics:
             entry = _floor_entry(data, name)

@@ -258,8 +258,12 @@ def _floor_matches(floor: NoiseFloor, proto: dict[str, Any] | None) -> bool:
     """A noise floor measured with another detector (etc.) says nothing about this column."""
     if proto is None:
         return True  # no row has the metric; the floor still describes the suite
-    differ = sorted(k for k in floor.protocol.keys() & proto.keys()
-                    if _canonical({"v": floor.protocol[k]}) != _canonical({"v": proto[k]}))
+    wanted: dict[str, Any] = {}
+    for k, v in floor.protocol.items():
+        # {"detector": {<detector protocol>}} is compared field by field with the flat column protocol
+        wanted.update(v if isinstance(v, dict) and not isinstance(proto.get(k), dict) else {k: v})
+    differ = sorted(k for k in wanted.keys() & proto.keys()
+                    if _canonical({"v": wanted[k]}) != _canonical({"v": proto[k]}))
     if differ:
         log.warning("noise floor of %s in %s left out: its %s differ from the table's",
                     floor.metric, floor.source, ", ".join(differ))
