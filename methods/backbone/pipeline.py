@@ -1,0 +1,128 @@
+"""Batch-invariant text-to-video generation with the latent diffusion backbone.
+
+A video depends only on its (prompt, seed): its initial noise comes from its own seed
+(``torch.Generator().manual_seed(seed)``), and every network call runs on canonical micro-batches of
+exactly ``micro_batch`` videos (the last one padded with copies of its first video, whose outputs are
+dropped). CPU kernels can pick different algorithms for different batch sizes, so a fixed
+batch shape is what makes the result independent of how a caller groups its videos; that a row's
+output does not depend on the other rows of a same-shaped batch is tested in
+``tests/test_backbone_pipeline.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import torch
+
+from vbench_lite.methods.backbone.autoencoder import DOWNSCALE, FrameAutoencoder
+from vbench_lite.methods.backbone.flow import guided, nfe, sample
+from vbench_lite.methods.backbone.model import VideoDiffusion
+from vbench_lite.profile import stage
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    steps: int = 30
+    sampler: str = "euler"
+    cfg_scale: float = 4.0
+    shift: float = 1.0
+
+    @property
+    def nfe(self) -> int:
+        """Denoiser evaluations per video (CFG counted as two)."""
+        return nfe(self.steps, self.sampler, cfg=self.cfg_scale != 1.0)
+
+
+def video_noise(seeds: list[int], shape: tuple[int, ...]) -> torch.Tensor:
+    """``[B, *shape]`` standard normal noise, row ``i`` drawn from a generator seeded with ``seeds[i]``."""
+    return torch.stack([torch.randn(shape, generator=torch.Generator().manual_seed(int(s))) for s in seeds])
+
+
+def check_request(prompts: list[str], seeds: list[int]) -> None:
+    """Raise ``ValueError`` naming the argument for empty or mismatched ``prompts``/``seeds``."""
+    if not isinstance(prompts, (list, tuple)) or len(prompts) == 0:
+        raise ValueError("prompts is empty: give at least one prompt")
+    if any(not isinstance(p, str) for p in prompts):
+        raise ValueError("prompts must be strings")
+    if len(seeds) != len(prompts):
+        raise ValueError(f"prompts and seeds differ in length ({len(prompts)} prompts, {len(seeds)} seeds)")
+
+
+class LatentVideoGenerator:
+    """Autoencoder + diffusion model + sampler settings -> uint8 videos ``[B, T, 3, H, W]``."""
+
+    def __init__(
+        self, model: VideoDiffusion, autoencoder: FrameAutoencoder, sampler: SamplerConfig,
+        micro_batch: int = 16, skip: Collection[str] = (),
+    ) -> None:
+        if micro_batch < 1:
+            raise ValueError(f"micro_batch must be at least 1, got {micro_batch}")
+        self.model = model
+        self.autoencoder = autoencoder
+        self.sampler = sampler
+        self.micro_batch = micro_batch
+        self.skip = tuple(skip)
+        if self.skip:
+            model.unet.check_skip(self.skip)
+
+    @torch.no_grad()
+    def generate(
+        self, prompts: list[str], seeds: list[int], frames: int, resolution: int,
+        frame_index: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        check_request(prompts, seeds)
+        if resolution % DOWNSCALE:
+            raise ValueError(f"resolution {resolution} must be divisible by {DOWNSCALE}")
+        latent = resolution // DOWNSCALE
+        shape = (self.model.unet.config.latent_channels, frames, latent, latent)
+        out = []
+        m = self.micro_batch
+        for start in range(0, len(prompts), m):
+            p, s = list(prompts[start : start + m]), list(seeds[start : start + m])
+            n = len(p)
+            p += [p[0]] * (m - n)  # pad to the canonical micro-batch shape; outputs dropped
+            s += [s[0]] * (m - n)
+            out.append(self._micro_batch(p, s, shape, frame_index)[:n])
+        return torch.cat(out)
+
+    def _micro_batch(
+        self, prompts: list[str], seeds: list[int], shape: tuple[int, ...], frame_index: torch.Tensor | None
+    ) -> torch.Tensor:
+        model, sc = self.model, self.sampler
+        device = next(model.parameters()).device
+        with stage("text"):
+            cond = model.encode_text(model.tokenize(prompts).to(device))
+            uncond = model.encode_text(model.null_ids(len(prompts)).to(device))
+        noise = video_noise(seeds, shape).to(device)  # drawn on the CPU: identical on every device
+        if frame_index is not None:
+            frame_index = frame_index.to(device)
+        with stage("denoise"):
+            if sc.cfg_scale == 1.0:
+                def velocity(x: torch.Tensor, t: float) -> torch.Tensor:
+                    tt = torch.full((x.shape[0],), t, dtype=x.dtype, device=x.device)
+                    return model.velocity(x, tt, cond, frame_index, self.skip)
+            else:
+                velocity = guided(
+                    lambda x, t: model.velocity_pair(x, t, cond, uncond, frame_index, self.skip), sc.cfg_scale
+                )
+            z = sample(velocity, noise, sc.steps, sc.sampler, sc.shift)
+        with stage("decode"):
+            return self.autoencoder.decode_video(z).cpu()
+
+    def example_inputs(self, frames: int = 16, resolution: int = 32) -> tuple[torch.Tensor, ...]:
+        """Inputs of one CFG denoiser call on a canonical micro-batch (``2 * micro_batch`` rows)."""
+        b = 2 * self.micro_batch
+        latent = resolution // DOWNSCALE
+        x = torch.randn(b, self.model.unet.config.latent_channels, frames, latent, latent,
+                        generator=torch.Generator().manual_seed(0))
+        t = torch.full((b,), 0.5)
+        ids = torch.cat([self.model.tokenize(["a red circle moving left slowly on a black background"] * (b // 2)),
+                         self.model.null_ids(b // 2)])
+        with torch.no_grad():
+            text = self.model.encode_text(ids)
+        return (x, t, *text)
