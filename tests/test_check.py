@@ -80,8 +80,12 @@ def test_latency_compared_only_on_the_same_setting(tmp_path: Path, capsys) -> No
     assert "skipped (threads differ: cpu (Test CPU, 8 threads) vs cpu (Test CPU, 2 threads))" in capsys.readouterr().out
     assert run_check(tmp_path / "c", new(latency=1.6, threads=8), ref(), "--latency", "require") == 2
     assert run_check(tmp_path / "d", new(latency=1.6), ref(), "--latency", "skip") == 0
-    # latency within 5% is noise
+    # within 5% is noise; +6.25% is beyond 5% and beyond twice the IQR (2 x 0.01 s); --abs widens it
     assert run_check(tmp_path / "e", new(latency=0.82), ref()) == 0
+    assert run_check(tmp_path / "f", new(latency=0.85), ref()) == 1
+    capsys.readouterr()
+    assert run_check(tmp_path / "g", new(latency=0.85), ref(), "--abs", "latency_s=0.1") == 0
+    assert "| latency_s↓ | 0.8 | 0.85 | +0.05 (+6.25%) | rel 5%, abs 0.1 | ok |" in capsys.readouterr().out
 
 
 def test_not_comparable_exits_2(tmp_path: Path, capsys) -> None:

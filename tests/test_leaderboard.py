@@ -218,6 +218,10 @@ def test_latency_accessor_reads_the_profilers_form() -> None:
     assert fields.latency(run, batch=1) == 1.2
     assert fields.latency_setting(run) == {"batch": 16, "device": "cpu", "hardware": "Test CPU", "threads": 4}
     assert fields.flops(run) == 6.0  # FLOPs = 2 x MACs
+    run.profile = {"latency": {"batch16": {"median_s_per_video": 0.25}, "device": "cuda", "threads": 1}}
+    assert fields.latency(run) == 0.25
+    assert fields.latency_setting(run) == {"batch": 16, "device": "cuda", "threads": 1}  # env has no gpu name
+    assert fields.latency(run, batch=1) is None
     run.profile = None
     assert fields.latency(run) is None and fields.flops(run) is None and fields.gflops(run) is None
     assert math.isinf(fields.metric_value(make_run("b", metrics={"psnr": float("inf")}), "psnr"))

@@ -46,8 +46,14 @@ def make_run(
     if flops is not None:
         profile["flops"] = {"total": flops, "unit": "FLOP", "by_stage": {"denoise": flops}}
     if latency is not None:
-        profile["latency"] = {"batch16": {"median_s_per_video": latency, "iqr_s": 0.01},
-                              "batch1": {"median_s_per_video": latency * 3}, "device": device, "threads": threads}
+        # the form of vbench_lite.profile.latency.LatencyReport.to_dict(per=batch)
+        profile["latency"] = {
+            "seconds_per_video": latency,
+            "throughput": {"batch": 16, "per": 16, "median_s": 16 * latency, "iqr_s": 16 * 0.01,
+                           "seconds_per_video": latency, "threads": threads, "device": device},
+            "interactive": {"batch": 1, "per": 1, "median_s": 3 * latency, "iqr_s": 0.01,
+                            "seconds_per_video": 3 * latency, "threads": threads, "device": device},
+        }
     info: dict[str, Any] = {"steps": nfe}
     if params is not None:
         info["params"] = params

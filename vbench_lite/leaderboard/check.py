@@ -8,7 +8,8 @@ videos) has no relative slack: any finite drop is a regression.
 
 Cost: parameters, NFE and FLOPs per video must match exactly (any difference fails: update the
 reference when a cost change is intended). Latency (s per video at batch 16, lower is better) uses
-the same rel/abs rule, and only when device, hardware and thread count match; otherwise it is
+the same rel/abs rule (the absolute threshold defaulting to twice the larger IQR of the measured
+runs), and only when device, hardware and thread count match; otherwise it is
 skipped (``latency="auto"``), refused as not comparable (``"require"``) or never compared
 (``"skip"``).
 
@@ -152,7 +153,7 @@ def compare(
         for name, get in (("params", fields.params), ("nfe", fields.nfe), ("flops", fields.flops)):
             report.comparisons.append(_compare_exact(name, get(result), get(baseline), report))
     if latency != "skip":
-        c = _compare_latency(result, baseline, rel, abs_thresholds.get("latency_s", 0.0), latency, report)
+        c = _compare_latency(result, baseline, rel, abs_thresholds.get("latency_s"), latency, report)
         if c is not None:
             report.comparisons.append(c)
     leftover = set(abs_thresholds) - set(names) - {"latency_s"}
@@ -242,11 +243,15 @@ def _compare_exact(name: str, result: float | None, baseline: float | None, repo
 
 
 def _compare_latency(
-    result: RunResult, baseline: RunResult, rel: float, abs_threshold: float, mode: str, report: CheckReport
+    result: RunResult, baseline: RunResult, rel: float, abs_threshold: float | None, mode: str,
+    report: CheckReport,
 ) -> Comparison | None:
     lb, lr = fields.latency(baseline), fields.latency(result)
     if lb is None:
         return None  # the baseline has no latency: nothing to hold the results to
+    if abs_threshold is None:  # twice the larger IQR: the latency counterpart of the std rule
+        iqrs = [v for v in (fields.latency_iqr(baseline), fields.latency_iqr(result)) if v is not None]
+        abs_threshold = 2.0 * max(iqrs) if iqrs else 0.0
     c = Comparison("latency_s", "latency", lb, lr, higher_is_better=False, rel=rel, abs=abs_threshold)
     if lr is None:
         c.status, c.note = NOT_COMPARABLE, "missing in results"

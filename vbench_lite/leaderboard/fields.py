@@ -117,7 +117,7 @@ def _latency_entry(run: RunResult, batch: int) -> dict[str, Any] | None:
             return lat[key]
     # any entry measured per `batch` videos (vbench_lite.profile.latency.LatencyReport.to_dict(per=...))
     for entry in lat.values():
-        if isinstance(entry, dict) and entry.get("per") == batch:
+        if isinstance(entry, dict) and (entry.get("per") == batch or entry.get("batch") == batch):
             return entry
     return None
 
@@ -134,6 +134,17 @@ def latency(run: RunResult, batch: int = LATENCY_BATCH) -> float | None:
     if median is not None and per:
         return median / per
     return None
+
+
+def latency_iqr(run: RunResult, batch: int = LATENCY_BATCH) -> float | None:
+    """Interquartile range of the measured runs, in seconds per video (``iqr_s / per``)."""
+    e = _latency_entry(run, batch)
+    if e is None:
+        return None
+    iqr = _number(e.get("iqr_s_per_video"))
+    if iqr is None and (raw := _number(e.get("iqr_s"))) is not None:
+        iqr = raw / (_number(e.get("per")) or 1.0) if "per" in e else raw
+    return iqr
 
 
 def latency_setting(run: RunResult, batch: int = LATENCY_BATCH) -> dict[str, Any]:
@@ -162,5 +173,6 @@ def describe_latency_setting(setting: dict[str, Any]) -> str:
     device = setting.get("device", "unknown device")
     extra = [str(setting["hardware"])] if setting.get("hardware") and setting["hardware"] != device else []
     if "threads" in setting:
-        extra.append(f"{setting['threads']} threads")
+        n = setting["threads"]
+        extra.append(f"{n} thread" + ("" if n == 1 else "s"))
     return f"{device} ({', '.join(extra)})" if extra else str(device)

@@ -99,7 +99,7 @@ def render_pareto(lb: Leaderboard, *, quality: str | None = None) -> bytes | Non
 def write_pareto(lb: Leaderboard, out: str | os.PathLike[str], *, quality: str | None = None) -> Path | None:
     png = render_pareto(lb, quality=quality)
     if png is None:
-        log.warning("no Pareto plot: no row has both a cost (GFLOPs or latency) and a quality value")
+        log.info("no Pareto plot: no row has both a cost (GFLOPs or latency) and a quality value")
         return None
     return atomic_write_bytes(Path(out) / "pareto.png", png)
 
