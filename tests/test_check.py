@@ -142,3 +142,19 @@ def test_bad_thresholds_are_usage_errors(tmp_path: Path, capsys) -> None:
     assert parse_abs(["fvd=5,kvd=0.01", "clipsim=0.002"]) == {"fvd": 5.0, "kvd": 0.01, "clipsim": 0.002}
     with pytest.raises(ValueError, match="VALUE >= 0"):
         parse_abs(["fvd=-1"])
+
+
+def test_check_reads_what_the_run_pipeline_writes(tmp_path: Path, capsys) -> None:
+    """End to end on real pipeline output (the toy test plugin's method and metric)."""
+    from vbench_lite.pipeline import run
+    from vbench_lite.spec import ProfileOptions, RunSpec
+
+    def do(method: str, out: Path) -> Path:
+        spec = RunSpec.for_method(method, num_videos=4, metrics=("toy-mean",), profile=ProfileOptions(enabled=False))
+        return run(spec, out=out, progress=False).run_dir
+
+    ref_dir, again, dark = do("toy", tmp_path / "a"), do("toy", tmp_path / "b"), do("toy:dark", tmp_path / "c")
+    assert cli(["check", "--results", str(again), "--baseline", str(ref_dir)]) == 0
+    assert "**PASS**" in capsys.readouterr().out
+    assert cli(["check", "--results", str(dark), "--baseline", str(ref_dir)]) == 1  # darker: toy-mean drops
+    assert "REGRESSION: toy-mean" in capsys.readouterr().out
