@@ -7,6 +7,8 @@ import io
 import json
 import math
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -225,3 +227,53 @@ def test_latency_accessor_reads_the_profilers_form() -> None:
     run.profile = None
     assert fields.latency(run) is None and fields.flops(run) is None and fields.gflops(run) is None
     assert math.isinf(fields.metric_value(make_run("b", metrics={"psnr": float("inf")}), "psnr"))
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_html_sort_script_is_valid_javascript(results: Path, tmp_path: Path) -> None:
+    page = tables.render_html(build(results))
+    script = page.split("<script>", 1)[1].split("</script>", 1)[0]
+    js = tmp_path / "sort.js"
+    js.write_text(script)
+    proc = subprocess.run(["node", "--check", str(js)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+# A minimal DOM with just what the sort script touches, filled from the rendered page.
+_DOM_SHIM = """
+const data = JSON.parse(process.argv[2]);
+const handlers = [];
+const tbody = { rows: data.rows.map(r => ({ id: r[0], cells: r.map(v => ({ getAttribute: () => v })) })),
+                appendChild(r) { this.rows = this.rows.filter(x => x !== r).concat([r]); } };
+const table = { tBodies: [tbody] };
+const ths = data.headers.map(() => ({ attrs: {}, addEventListener(_, f) { handlers.push(f); },
+  closest(sel) { return sel === "table" ? table : headerRow; },
+  getAttribute(k) { return this.attrs[k] === undefined ? null : this.attrs[k]; },
+  setAttribute(k, v) { this.attrs[k] = v; }, removeAttribute(k) { delete this.attrs[k]; } }));
+const headerRow = { querySelectorAll: () => ths };
+global.document = { querySelectorAll: () => ths };
+eval(data.script);
+const out = [];
+for (const col of data.clicks) { handlers[col](); out.push(tbody.rows.map(r => r.id)); }
+console.log(JSON.stringify(out));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_html_columns_sort_on_click(results: Path, tmp_path: Path) -> None:
+    page = tables.render_html(build(results))
+    script = page.split("<script>", 1)[1].split("</script>", 1)[0]
+    headers = re.findall(r'<th scope="col"[^>]*>(.*?)</th>', page)
+    rows = [re.findall(r'<td data-sort="([^"]*)">', tr) for tr in re.findall(r"<tr>(<td.*?)</tr>", page)]
+    fvd, clip, psnr = headers.index("FVD↓"), headers.index("CLIPSIM↑"), headers.index("PSNR↑")
+    data = {"script": script, "headers": headers, "rows": rows, "clicks": [fvd, fvd, clip, clip, psnr]}
+    shim = tmp_path / "shim.js"
+    shim.write_text(_DOM_SHIM)
+    proc = subprocess.run(["node", str(shim), json.dumps(data)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    orders = json.loads(proc.stdout)
+    assert orders[0] == ["tpdiff", "baseline", "sned:s-32"]  # FVD ascending
+    assert orders[1] == ["sned:s-32", "baseline", "tpdiff"]  # second click: descending
+    assert orders[2] == ["baseline", "tpdiff", "sned:s-32"]  # CLIPSIM ascending, missing last
+    assert orders[3] == ["tpdiff", "baseline", "sned:s-32"]  # descending, missing still last
+    assert orders[4] == ["tpdiff", "baseline", "sned:s-32"]  # PSNR: 25 < inf, missing last
