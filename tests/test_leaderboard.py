@@ -181,6 +181,12 @@ def test_cli_renders_every_format_and_rerenders_from_its_copies(results: Path, t
     assert (out2 / "leaderboard.md").read_text() == first
     assert (out2 / "pareto.png").read_bytes() == (out / "pareto.png").read_bytes()  # deterministic PNG
     assert not (out2 / "leaderboard.csv").exists()
+    capsys.readouterr()
+    assert cli(["leaderboard", "--results", str(results), "--out", str(out2), "--format", "csv", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    rows = {r["method"]: r for r in data["rows"]}
+    assert rows["baseline"]["psnr"] == "inf" and rows["sned:s-32"]["clipsim"] is None
+    assert rows["tpdiff"]["speedup"] == 2.0 and rows["tpdiff"]["fvd_std"] == 5.0
 
 
 def test_cli_errors_exit_2_with_one_line(results: Path, tmp_path: Path, capsys) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from vbench_lite.leaderboard import ALL_FORMATS
 
@@ -34,19 +35,21 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="noise floor JSON (default: vbench_lite/assets/**/noise_floor*.json when present)")
     p.add_argument("--no-copy-results", action="store_true",
                    help="do not copy the chosen results.json files to <out>/results/")
+    p.add_argument("--json", action="store_true", help="print the rows and written files as JSON")
     return p
 
 
 def main(args: argparse.Namespace) -> int:
     from vbench_lite.cli import UsageError
     from vbench_lite.leaderboard import render_leaderboard
+    from vbench_lite.leaderboard.tables import render_md
 
     formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in ALL_FORMATS]
     if bad or not formats:
         raise UsageError(f"unknown --format {','.join(bad) or '(empty)'}; choose from {','.join(ALL_FORMATS)}")
     out = args.out or f"leaderboards/{args.suite}"
-    written = render_leaderboard(
+    done = render_leaderboard(
         args.results,
         out,
         suite=args.suite,
@@ -57,16 +60,16 @@ def main(args: argparse.Namespace) -> int:
         noise_floor=args.noise_floor,
         copy_results=not args.no_copy_results,
     )
-    tables = [p for p in written if p.name != "results.json"]
-    copies = len(written) - len(tables)
-    for path in tables:
+    if args.json:
+        print(json.dumps({"written": [str(p) for p in done.written], "copies": [str(p) for p in done.copies],
+                          "caption": done.leaderboard.caption, "rows": done.rows_json()}, indent=2))
+        return 0
+    for path in done.written:
         print(f"wrote {path}")
-    if "png" in formats and not any(p.suffix == ".png" for p in tables):
+    if "png" in formats and not any(p.suffix == ".png" for p in done.written):
         print("no pareto.png: no row has both a cost (GFLOPs or latency) and a quality value")
-    if copies:
-        print(f"copied {copies} results.json file(s) to {out}/results/")
-    md = next((p for p in tables if p.suffix == ".md"), None)
-    if md is not None:
-        print()
-        print(md.read_text().split("\n\n", 2)[1])  # the table itself
+    if done.copies:
+        print(f"copied {len(done.copies)} results.json file(s) to {out}/results/")
+    print()
+    print(render_md(done.leaderboard).split("\n\n", 2)[1])  # the table itself
     return 0

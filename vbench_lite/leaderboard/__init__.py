@@ -11,9 +11,16 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["render_leaderboard"]
+from vbench_lite.results import encode_number
+
+if TYPE_CHECKING:
+    from vbench_lite.leaderboard.table import Leaderboard
+
+__all__ = ["Rendered", "render_leaderboard"]
 
 ALL_FORMATS = ("md", "csv", "tex", "html", "png")
 
@@ -29,7 +36,7 @@ def render_leaderboard(
     baseline: str = "baseline",
     noise_floor: str | os.PathLike[str] | None = None,
     copy_results: bool = True,
-) -> list[Path]:
+) -> Rendered:
     """Load ``results``, build the table of each method's latest eligible run, write ``formats``.
 
     With ``copy_results`` the chosen ``results.json`` files are copied to ``<out>/results/`` (the
@@ -49,6 +56,28 @@ def render_leaderboard(
     written = tables.write(lb, out, [f for f in formats if f != "png"])
     if "png" in formats and (png := plots.write_pareto(lb, out)) is not None:
         written.append(png)
-    if copy_results:
-        written += collect.copy_results(runs, Path(out) / "results")
-    return written
+    copies = collect.copy_results(runs, Path(out) / "results") if copy_results else []
+    return Rendered(lb, written, copies)
+
+
+@dataclass
+class Rendered:
+    """What :func:`render_leaderboard` built and wrote."""
+
+    leaderboard: Leaderboard
+    written: list[Path]  # tables and plot
+    copies: list[Path] = field(default_factory=list)  # results.json copies under <out>/results/
+
+    def rows_json(self) -> list[dict[str, object]]:
+        """One dict per row: method id, run id and each column's raw value (and std), for ``--json``."""
+        out = []
+        for row in self.leaderboard.rows:
+            d: dict[str, object] = {"method": row.method_id, "run_id": row.run.result.run_id,
+                                    "results": str(row.run.path)}
+            for col in self.leaderboard.columns:
+                cell = row.cells[col.key]
+                d[col.key] = encode_number(cell.value)
+                if col.show_std:
+                    d[f"{col.key}_std"] = encode_number(cell.std)
+            out.append(d)
+        return out
