@@ -253,3 +253,19 @@ def load_clip(
     if name in ("vit-b-32", "ViT-B-32"):
         return load_vit_b_32(weights, quick_gelu=quick_gelu, device=device)
     raise ValueError(f"unknown CLIP backbone {name!r}; use 'shapes-clip' or 'vit-b-32'")
+
+
+class ShapesClip:
+    """Embedded CLIP (open_clip small ViT + text transformer) trained on shapes frames and captions."""
+
+    @classmethod
+    def load(cls, weights: str | os.PathLike[str] | None = None, device: str = "cpu") -> ClipBackbone:
+        return load_shapes_clip(weights, device=device)
+
+
+class ViTB32:
+    """open_clip ViT-B-32 (real CLIPSIM protocol) from a local weights file (--clip-weights)."""
+
+    @classmethod
+    def load(cls, weights: str | os.PathLike[str] | None = None, device: str = "cpu") -> ClipBackbone:
+        return load_vit_b_32(weights, device=device)

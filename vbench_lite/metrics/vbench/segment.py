@@ -8,43 +8,54 @@ any channel (the least contrasting object/background pair, purple on gray, diffe
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 FG_THRESHOLD = 40.0
 NEUTRAL_BACKGROUND = (110, 110, 110)  # the suite's gray background: in-distribution for shapes-clip
 
 
-def background_colours(video: torch.Tensor) -> torch.Tensor:
-    """Per-frame background colour of a uint8 video ``[T, 3, H, W]`` -> float ``[T, 3]``."""
-    v = video.float()
-    ring = torch.cat([v[..., 0, :], v[..., -1, :], v[..., 1:-1, 0], v[..., 1:-1, -1]], dim=-1)
-    return ring.median(dim=-1).values
+def _np(video: torch.Tensor | np.ndarray) -> np.ndarray:
+    return video.numpy() if isinstance(video, torch.Tensor) else np.asarray(video)
 
 
-def colour_distance(video: torch.Tensor, bg: torch.Tensor | None = None) -> torch.Tensor:
-    """Per-pixel max-channel distance from the frame's background colour -> ``[T, H, W]``."""
+# numpy rather than torch: on a handful of 32 px frames torch's thread pool costs more than the work
+def background_colours(video: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Per-frame background colour of a uint8 video ``[T, 3, H, W]`` -> float32 ``[T, 3]``."""
+    v = _np(video)
+    ring = np.concatenate([v[..., 0, :], v[..., -1, :], v[..., 1:-1, 0], v[..., 1:-1, -1]], axis=-1)
+    return np.median(ring, axis=-1).astype(np.float32)
+
+
+def colour_distance(video: torch.Tensor | np.ndarray, bg: np.ndarray | None = None) -> np.ndarray:
+    """Per-pixel max-channel distance from the frame's background colour -> float32 ``[T, H, W]``."""
+    v = _np(video)
     if bg is None:
-        bg = background_colours(video)
-    return (video.float() - bg[:, :, None, None]).abs().amax(dim=1)
+        bg = background_colours(v)
+    return np.abs(v.astype(np.float32) - bg[:, :, None, None]).max(axis=1)
 
 
-def foreground_mask(video: torch.Tensor, bg: torch.Tensor | None = None) -> torch.Tensor:
+def foreground_mask(video: torch.Tensor | np.ndarray, bg: np.ndarray | None = None) -> np.ndarray:
     """Boolean ``[T, H, W]``: pixels that are not background."""
     return colour_distance(video, bg) > FG_THRESHOLD
 
 
 def object_frames(video: torch.Tensor) -> torch.Tensor:
     """The objects on the neutral gray background (subject-consistency input, embedded mode)."""
-    fg = foreground_mask(video)
-    neutral = torch.tensor(NEUTRAL_BACKGROUND, dtype=torch.uint8).view(1, 3, 1, 1)
-    return torch.where(fg[:, None], video, neutral.expand_as(video))
+    v = _np(video)
+    fg = foreground_mask(v)[:, None]
+    neutral = np.array(NEUTRAL_BACKGROUND, dtype=np.uint8).reshape(1, 3, 1, 1)
+    return torch.from_numpy(np.where(fg, v, neutral))
 
 
 def background_frames(video: torch.Tensor) -> torch.Tensor:
     """The frames with the objects (dilated by one pixel, to cover anti-aliased edges) painted
     over with the frame's background colour (background-consistency input, embedded mode)."""
-    bg = background_colours(video)
-    fg = foreground_mask(video, bg).float()[:, None]
-    fg = torch.nn.functional.max_pool2d(fg, 3, stride=1, padding=1) > 0
-    fill = bg.round().clamp(0, 255).to(torch.uint8)[:, :, None, None].expand_as(video)
-    return torch.where(fg, fill, video)
+    from scipy import ndimage
+
+    v = _np(video)
+    bg = background_colours(v)
+    fg = foreground_mask(v, bg)
+    fg = ndimage.binary_dilation(fg, structure=np.ones((1, 3, 3), dtype=bool))[:, None]
+    fill = np.clip(np.round(bg), 0, 255).astype(np.uint8)[:, :, None, None]
+    return torch.from_numpy(np.where(fg, fill, v))
