@@ -25,6 +25,32 @@ SUITES.register(
     description="Procedural coloured shapes moving on plain backgrounds, with ground-truth attributes.",
 )
 
+DETECTORS.register(
+    "shapes-clip",
+    "vbench_lite.metrics.clip_models:ShapesClip",
+    description="Embedded open_clip model (small ViT, 32 px) trained on shapes frames and captions.",
+)
+DETECTORS.register(
+    "vit-b-32",
+    "vbench_lite.metrics.clip_models:ViTB32",
+    description="open_clip ViT-B-32 from a local weights file (real CLIPSIM protocol).",
+)
+METRICS.register(
+    "clipsim",
+    "vbench_lite.metrics.clipsim:CLIPSIM",
+    description="CLIPSIM: mean over frames of raw CLIP image-text cosine (higher is better).",
+)
+METRICS.register(
+    "vbench",
+    "vbench_lite.metrics.vbench.metric:VBenchLite",
+    description="VBench-lite quality and semantic dimensions with Quality, Semantic and Total.",
+)
+METRICS.register(
+    "fidelity",
+    "vbench_lite.metrics.fidelity:Fidelity",
+    description="PSNR / SSIM (/ LPIPS) per frame against the baseline's video of the same seed.",
+)
+
 ALL: dict[str, Registry[Any]] = {
     "methods": METHODS,
     "metrics": METRICS,
