@@ -1,6 +1,6 @@
 """The regression policy of ``vbench-lite check --results R --baseline B``.
 
-Per quality metric (FastVideo's CI policy): a *regression* when the change is worse than the
+Per quality metric (the policy issue 7 takes from FastVideo's CI): a *regression* when the change is worse than the
 relative threshold (``rel`` x |baseline value|) AND worse than the absolute threshold. The absolute
 threshold is ``--abs NAME=VALUE`` when given, else twice the larger of the two stds for a metric
 with a bootstrap/subset std (FVD, KVD), else 0. An infinite baseline value (PSNR of identical
@@ -13,7 +13,8 @@ runs), and only when device, hardware and thread count match; otherwise it is
 skipped (``latency="auto"``), refused as not comparable (``"require"``) or never compared
 (``"skip"``).
 
-*Not comparable* (exit 2) when: the suites, splits, video counts or generation settings differ;
+*Not comparable* (exit 2) when: the suites, splits, video counts, first video indices (seed offset)
+or generation settings differ;
 a metric of the baseline is missing from the results (or has no value in the baseline); a metric's
 version, protocol or direction differs; a cost the baseline records is missing from the results;
 or latency settings differ under ``latency="require"``. Not comparable takes precedence over a
@@ -167,6 +168,7 @@ def _check_setup(result: RunResult, baseline: RunResult, report: CheckReport) ->
         ("suite", result.suite, baseline.suite),
         ("split", result.split, baseline.split),
         ("number of videos", result.num_videos, baseline.num_videos),
+        ("first video index", result.spec.get("seed_offset", 0), baseline.spec.get("seed_offset", 0)),
         ("generation settings", result.spec.get("generation"), baseline.spec.get("generation")),
     ):
         if a != b:
