@@ -283,3 +283,11 @@ def test_html_columns_sort_on_click(results: Path, tmp_path: Path) -> None:
     assert orders[2] == ["baseline", "tpdiff", "sned:s-32"]  # CLIPSIM ascending, missing last
     assert orders[3] == ["tpdiff", "baseline", "sned:s-32"]  # descending, missing still last
     assert orders[4] == ["tpdiff", "baseline", "sned:s-32"]  # PSNR: 25 < inf, missing last
+
+
+def test_include_ineligible_takes_partial_runs_and_says_so(results: Path, tmp_path: Path) -> None:
+    done = render_leaderboard(results, tmp_path / "lb", formats=["md"], copy_results=False, eligible_only=False)
+    rows = md_rows((tmp_path / "lb" / "leaderboard.md").read_text())
+    assert rows["tpdiff"]["FVD↓"] == "**2.0 ± 0.1**"  # the newest run, partial as it is
+    assert "Not leaderboard-eligible (partial, validation or external runs): tpdiff." in done.leaderboard.caption
+    assert "Not leaderboard-eligible" not in build(results).caption

@@ -35,6 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="noise floor JSON (default: vbench_lite/assets/**/noise_floor*.json when present)")
     p.add_argument("--no-copy-results", action="store_true",
                    help="do not copy the chosen results.json files to <out>/results/")
+    p.add_argument("--include-ineligible", action="store_true",
+                   help="also take partial, validation and external (`evaluate`) runs; the caption names them")
     p.add_argument("--json", action="store_true", help="print the rows and written files as JSON")
     return p
 
@@ -59,6 +61,7 @@ def main(args: argparse.Namespace) -> int:
         baseline=args.baseline,
         noise_floor=args.noise_floor,
         copy_results=not args.no_copy_results,
+        eligible_only=not args.include_ineligible,
     )
     if args.json:
         print(json.dumps({"written": [str(p) for p in done.written], "copies": [str(p) for p in done.copies],

@@ -36,9 +36,11 @@ def render_leaderboard(
     baseline: str = "baseline",
     noise_floor: str | os.PathLike[str] | None = None,
     copy_results: bool = True,
+    eligible_only: bool = True,
 ) -> Rendered:
     """Load ``results``, build the table of each method's latest eligible run, write ``formats``.
 
+    ``eligible_only=False`` also takes partial, validation and external runs (marked in the caption).
     With ``copy_results`` the chosen ``results.json`` files are copied to ``<out>/results/`` (the
     results layout), so a committed leaderboard can be re-rendered from its own folder.
     """
@@ -47,7 +49,9 @@ def render_leaderboard(
     unknown = [f for f in formats if f not in ALL_FORMATS]
     if unknown:
         raise ValueError(f"unknown format(s) {', '.join(unknown)}; choose from {','.join(ALL_FORMATS)}")
-    runs = collect.latest_eligible(collect.load_runs(results, suite=suite), include=include, exclude=exclude)
+    runs = collect.latest_eligible(
+        collect.load_runs(results, suite=suite), include=include, exclude=exclude, eligible_only=eligible_only
+    )
     if noise_floor is not None:  # the user's file wins
         floors = collect.load_noise_floor(suite, path=noise_floor)
     else:  # what the metrics recorded, else the shipped file

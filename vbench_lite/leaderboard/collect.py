@@ -64,10 +64,13 @@ def latest_eligible(
     *,
     include: list[str] | None = None,
     exclude: list[str] | None = None,
+    eligible_only: bool = True,
 ) -> list[LoadedRun]:
     """The latest eligible run of each method id, sorted by method id.
 
     ``include`` / ``exclude`` filter by method id (``NAME`` matches every variant of NAME too).
+    ``eligible_only=False`` takes the latest run of any kind (partial, validation or external
+    videos), for a table outside the official leaderboard; the caption then says so.
     """
 
     def matches(method_id: str, names: list[str]) -> bool:
@@ -76,7 +79,7 @@ def latest_eligible(
     best: dict[str, LoadedRun] = {}
     skipped = 0
     for run in runs:
-        if not run.result.eligible:
+        if eligible_only and not run.result.eligible:
             skipped += 1
             continue
         mid = run.method_id

@@ -212,7 +212,8 @@ def build(
     if not runs:
         raise ValueError(
             f"no eligible results for suite {suite!r}; run methods on the full eval split "
-            "(`python -m vbench_lite run --method NAME`) and pass their --out as --results"
+            "(`python -m vbench_lite run --method NAME`, its --out given as --results), "
+            "or pass --include-ineligible for partial or external runs"
         )
     ids = [r.method_id for r in runs]
     if len(set(ids)) != len(ids):
@@ -331,5 +332,8 @@ def _caption(
             described.append(f"{label} {f.mean:.{d}f}" + (f" ± {f.std:.{d}f}" if f.std is not None else ""))
         detail = f"; {floors[0].detail}" if floors[0].detail else ""
         text += f"Noise floor (two disjoint draws of real videos{detail}): {', '.join(described)}. "
+    ineligible = [r.method_id for r in runs if not r.result.eligible]
+    if ineligible:
+        text += (f"Not leaderboard-eligible (partial, validation or external runs): {', '.join(ineligible)}. ")
     text += "↑/↓: higher/lower is better; best of each column in bold; – not measured."
     return text
