@@ -232,7 +232,6 @@ def load_noise_floor(
     return []
 
 
-
 def resolve_run(path: str | os.PathLike[str], *, method: str | None = None, suite: str | None = None) -> LoadedRun:
     """One run from a ``results.json``, a run folder, or a results folder (its latest run).
 

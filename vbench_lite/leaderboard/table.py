@@ -215,6 +215,7 @@ def build(
             "(`python -m vbench_lite run --method NAME`, its --out given as --results), "
             "or pass --include-ineligible for partial or external runs"
         )
+    runs = sorted(runs, key=lambda r: (r.method_id != baseline_id, r.method_id))  # the reference row first
     ids = [r.method_id for r in runs]
     if len(set(ids)) != len(ids):
         raise ValueError(f"more than one run per method in the table: {ids}; pick one each")
