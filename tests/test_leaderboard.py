@@ -291,3 +291,18 @@ def test_include_ineligible_takes_partial_runs_and_says_so(results: Path, tmp_pa
     assert rows["tpdiff"]["FVD↓"] == "**2.0 ± 0.1**"  # the newest run, partial as it is
     assert "Not leaderboard-eligible (partial, validation or external runs): tpdiff." in done.leaderboard.caption
     assert "Not leaderboard-eligible" not in build(results).caption
+
+
+def test_fidelity_metric_names_and_long_protocols(tmp_path: Path) -> None:
+    """The fidelity metric records fidelity_psnr / fidelity_ssim; VBench protocols hold big dicts."""
+    root = tmp_path / "results"
+    constants = {f"dim{i}": {"min": 0.1 * i, "max": 1.0} for i in range(8)}
+    for method, psnr, ssim in (("baseline", float("inf"), 1.0), ("tpdiff", 31.5, 0.93), ("vdmini", 28.0, 0.88)):
+        save(root, make_run(method, metrics={"fidelity_psnr": psnr, "fidelity_ssim": ssim, "vbench_total": 0.8},
+                            protocols={"vbench_total": {"constants": constants}}))
+    lb = build(root)
+    rows = md_rows(tables.render_md(lb))
+    assert rows["baseline"]["PSNR↑"] == "∞" and rows["tpdiff"]["PSNR↑"] == "**31.50**"
+    assert rows["vdmini"]["SSIM↑"] == "0.8800" and rows["tpdiff"]["SSIM↑"] == "**0.9300**"
+    total_note = next(n for n in lb.protocol_notes if n.startswith("Total↑"))
+    assert re.search(r"constants=\[8 entries, sha256 [0-9a-f]{8}\]", total_note) and len(total_note) < 200

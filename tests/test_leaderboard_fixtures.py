@@ -14,7 +14,8 @@ from vbench_lite.results import MetricResult, RunResult
 FVD_PROTOCOL = {"detector": "shapes-video", "weights_sha256": "ab" * 32, "frames": 16, "resolution": 32,
                 "num_generated": 256, "num_reference": 256, "covariance": "unbiased"}
 HIGHER = {"fvd": False, "kvd": False, "clipsim": True, "vbench_quality": True, "vbench_semantic": True,
-          "vbench_total": True, "psnr": True, "ssim": True, "vbench_subject_consistency": True}
+          "vbench_total": True, "psnr": True, "ssim": True, "vbench_subject_consistency": True,
+          "fidelity_psnr": True, "fidelity_ssim": True}
 
 
 def make_run(

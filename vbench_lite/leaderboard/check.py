@@ -3,7 +3,8 @@
 Per quality metric (the policy issue 7 takes from FastVideo's CI): a *regression* when the change is worse than the
 relative threshold (``rel`` x |baseline value|) AND worse than the absolute threshold. The absolute
 threshold is ``--abs NAME=VALUE`` when given, else twice the larger of the two stds for a metric
-with a bootstrap/subset std (FVD, KVD), else 0. An infinite baseline value (PSNR of identical
+that records one (the bootstrap std of FVD, the subset std of KVD, the standard error of the mean
+of CLIPSIM, fidelity and the VBench dimensions), else 0. An infinite baseline value (PSNR of identical
 videos) has no relative slack: any finite drop is a regression.
 
 Cost: parameters, NFE and FLOPs per video must match exactly (any difference fails: update the

@@ -9,7 +9,8 @@ Expected keys (schema ``vbench_lite.results/1``):
 - ``metrics[NAME]`` (:class:`~vbench_lite.results.MetricResult`) for NAME in ``fvd`` (``std`` =
   bootstrap std), ``kvd`` (``std`` over subsets), ``clipsim``, ``vbench_quality``,
   ``vbench_semantic``, ``vbench_total`` (and ``vbench_<dimension>``), ``psnr`` (may be inf for
-  videos identical to the baseline's), ``ssim``.
+  videos identical to the baseline's), ``ssim``; ``psnr``/``ssim`` are also read from
+  ``fidelity_psnr``/``fidelity_ssim`` (:data:`METRIC_ALIASES`).
 - ``method_info["params"]``: int, or a dict with ``"total"``; ``method_info["nfe"]``: int;
   ``method_info["steps"]``. Falls back to ``profile["params"]``/``profile["parameters"]``.
 - ``profile["flops"]``: ``{"total": float, "unit": "FLOP", ...}`` (a bare number is read as FLOP;
@@ -52,9 +53,26 @@ def _get(d: Any, *path: str) -> Any:
     return d
 
 
+# Table names -> the names metrics record them under, first match wins
+# (vbench_lite.metrics.fidelity writes "fidelity_psnr" / "fidelity_ssim").
+METRIC_ALIASES: dict[str, tuple[str, ...]] = {
+    "psnr": ("psnr", "fidelity_psnr"),
+    "ssim": ("ssim", "fidelity_ssim"),
+    "lpips": ("lpips", "fidelity_lpips"),
+}
+
+
+def metric_entry(run: RunResult, name: str) -> MetricResult | None:
+    """The recorded entry for table name ``name`` (through :data:`METRIC_ALIASES`), value or not."""
+    for key in METRIC_ALIASES.get(name, (name,)):
+        if key in run.metrics:
+            return run.metrics[key]
+    return None
+
+
 def metric(run: RunResult, name: str) -> MetricResult | None:
     """The metric entry, or ``None`` when absent or without a value (NaN counts as absent)."""
-    m = run.metrics.get(name)
+    m = metric_entry(run, name)
     if m is None or m.value is None or math.isnan(m.value):
         return None
     return m

@@ -8,6 +8,7 @@ the rows of each group: numbers of different protocols never meet in one column.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -273,11 +274,17 @@ def _floor_matches(floor: NoiseFloor, proto: dict[str, Any] | None) -> bool:
 
 
 def _short(v: Any) -> str:
+    """A protocol value for a caption line; the full record stays in the results.json files."""
     if isinstance(v, str) and len(v) > 16 and all(c in "0123456789abcdef" for c in v.lower()):
         return v[:12] + "…"  # a hash: the prefix identifies it
     if isinstance(v, (dict, list)):
-        return json.dumps(v, sort_keys=True, separators=(",", ":"), default=str)
-    return str(v)
+        text = json.dumps(v, sort_keys=True, separators=(",", ":"), default=str)
+        if len(text) > 60:  # e.g. VBench constants per dimension: name it by content hash
+            digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+            return f"[{len(v)} {'entries' if isinstance(v, dict) else 'items'}, sha256 {digest}]"
+        return text
+    text = str(v)
+    return text if len(text) <= 80 else text[:77] + "…"
 
 
 def _describe_protocol(proto: dict[str, Any]) -> str:
