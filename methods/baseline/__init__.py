@@ -28,6 +28,7 @@ class BaselineMethod(MethodAdapter):
     version: ClassVar[str] = "1"
     variants: ClassVar[dict[str, str]] = {}
     micro_batch: ClassVar[int] = 16  # canonical micro-batch (32 denoiser rows with CFG)
+    train_command: ClassVar[str] = "python -m vbench_lite train --method baseline"
 
     def __init__(
         self, variant: str | None = None, weights: str | Path | None = None,
@@ -46,23 +47,28 @@ class BaselineMethod(MethodAdapter):
         from vbench_lite.methods.backbone.autoencoder import load_autoencoder
         from vbench_lite.methods.backbone.checkpoint import CheckpointError
         from vbench_lite.methods.backbone.model import load_model
-        from vbench_lite.methods.backbone.pipeline import LatentVideoGenerator, SamplerConfig
-        from vbench_lite.methods.baseline.recipe import TRAIN_COMMAND
+        from vbench_lite.methods.backbone.pipeline import SamplerConfig
 
-        model, config, sha = load_model(self.weights_dir, TRAIN_COMMAND)
+        model, config, sha = load_model(self.weights_dir, self.train_command)
         ae, ae_sha = load_autoencoder(self.autoencoder_dir)
         if config.get("autoencoder_sha256") != ae_sha:
             raise CheckpointError(
                 f"checkpoint {self.weights_dir} was trained with another autoencoder "
                 f"({str(config.get('autoencoder_sha256'))[:12]}... != {ae_sha[:12]}...); "
-                f"retrain it with: {TRAIN_COMMAND}"
+                f"retrain it with: {self.train_command}"
             )
         import copy
 
         ae = copy.deepcopy(ae).to(device)  # the cached autoencoder is shared: never move it
         sampler = SamplerConfig(**config.get("sampler", {"steps": 30, "sampler": "euler"}))
-        self._gen = LatentVideoGenerator(model.to(device), ae, sampler, micro_batch=self.micro_batch)
+        self._gen = self.make_generator(model.to(device), ae, sampler)
         self._info = {"weights_sha256": sha, "autoencoder_sha256": ae_sha, "config": config, "device": device}
+
+    def make_generator(self, model: Any, autoencoder: Any, sampler: Any) -> Any:
+        """The sampling pipeline; methods built on the baseline override this one hook."""
+        from vbench_lite.methods.backbone.pipeline import LatentVideoGenerator
+
+        return LatentVideoGenerator(model, autoencoder, sampler, micro_batch=self.micro_batch)
 
     def _generator(self) -> Any:
         if self._gen is None:

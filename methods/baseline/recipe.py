@@ -54,8 +54,15 @@ def train_baseline(
     return export_checkpoint(last, out or WEIGHTS_DIR, seed=seed, requested_steps=steps)
 
 
-def export_checkpoint(ckpt: str | Path, out: str | Path, *, seed: int, requested_steps: int) -> dict[str, Any]:
-    """Write the EMA model of training checkpoint ``ckpt`` as shipped weights into ``out``."""
+def export_checkpoint(
+    ckpt: str | Path, out: str | Path, *, seed: int, requested_steps: int, title: str = "baseline",
+    command: str | None = None, extra_config: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write the EMA model of training checkpoint ``ckpt`` as shipped weights into ``out``.
+
+    Methods trained with this recipe's loop (TPDiff, ...) pass their own ``title``, ``command``
+    and ``extra_config`` (stored in the checkpoint config).
+    """
     from vbench_lite.env import git_commit
 
     ckpt = Path(ckpt)
@@ -76,14 +83,15 @@ def export_checkpoint(ckpt: str | Path, out: str | Path, *, seed: int, requested
         "loss_last": loss.get("last"),
         "elapsed_s": sum(_segment_times(rows, steps_done)),
         "seed": seed,
-        "command": f"{TRAIN_COMMAND} --steps {requested_steps} --seed {seed}",
+        "command": command or f"{TRAIN_COMMAND} --steps {requested_steps} --seed {seed}",
         "git_commit": git_commit(),
         "recipe": config["task"]["recipe"],
         "num_clips": config["task"]["num_clips"],
     }
     out = Path(out)
-    save_model(out, model, {"autoencoder_sha256": ae_sha, "sampler": SAMPLER, "training": summary}, half=True)
-    (out / "TRAINING.md").write_text(_training_md(summary, rows))
+    save_model(out, model, {"autoencoder_sha256": ae_sha, "sampler": SAMPLER, "training": summary,
+                            **(extra_config or {})}, half=True)
+    (out / "TRAINING.md").write_text(_training_md(summary, rows, title))
     logger.info("exported %s (step %d) to %s", ckpt, steps_done, out)
     return {"weights": str(out), **{k: v for k, v in summary.items() if k != "recipe"}}
 
@@ -102,9 +110,9 @@ def _segment_times(rows: list[dict[str, Any]], upto: int) -> list[float]:
     return out
 
 
-def _training_md(s: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+def _training_md(s: dict[str, Any], rows: list[dict[str, Any]], title: str = "baseline") -> str:
     lines = [
-        "# baseline: training summary",
+        f"# {title}: training summary",
         "",
         f"- command: `{s['command']}` (resumable; rerun to continue)",
         f"- seed {s['seed']}, git commit {s['git_commit']}",
