@@ -31,7 +31,7 @@ from vbench_lite.fsutil import atomic_write_bytes, atomic_write_json, cache_dir,
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_STEPS = 800
+DEFAULT_STEPS = 700
 BATCH = 128
 LR = 2e-3
 WARMUP = 100
@@ -39,7 +39,7 @@ NUM_TRAIN_VIDEOS = 8192
 TRAIN_FRAMES = (0, 5, 10, 15)  # frames kept per training video
 HELDOUT_SPLIT, HELDOUT_FRAME = "validation", 8
 CHECKPOINT_EVERY = 100
-EVAL_EVERY = 200
+EVAL_EVERY = 100
 
 
 def _caption_no_motion(attrs: dict[str, Any]) -> str:

@@ -43,7 +43,7 @@ def _pair(videos: torch.Tensor, baseline: torch.Tensor) -> tuple[torch.Tensor, t
 
 def psnr_per_frame(videos: torch.Tensor, baseline: torch.Tensor) -> torch.Tensor:
     """PSNR of every frame, ``[B, T]`` (dB; +inf where a frame equals the baseline's)."""
-    from torchmetrics.functional import peak_signal_noise_ratio
+    from torchmetrics.functional.image import peak_signal_noise_ratio
 
     x, y = _pair(videos, baseline)
     out = peak_signal_noise_ratio(x, y, data_range=255.0, reduction="none", dim=(1, 2, 3))
@@ -52,7 +52,7 @@ def psnr_per_frame(videos: torch.Tensor, baseline: torch.Tensor) -> torch.Tensor
 
 def ssim_per_frame(videos: torch.Tensor, baseline: torch.Tensor) -> torch.Tensor:
     """SSIM of every frame, ``[B, T]`` (torchmetrics defaults, data range 255)."""
-    from torchmetrics.functional import structural_similarity_index_measure
+    from torchmetrics.functional.image import structural_similarity_index_measure
 
     if min(videos.shape[-2:]) < 11:
         raise ValueError(f"SSIM needs frames of at least 11x11 px (its Gaussian window), got {tuple(videos.shape[-2:])}")
