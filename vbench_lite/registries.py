@@ -26,6 +26,26 @@ SUITES.register(
 )
 
 DETECTORS.register(
+    "shapes-video",
+    "vbench_lite.metrics.detectors.shapes_video:ShapesVideoDetector",
+    description="Embedded 3D-conv shapes classifier; 128-d penultimate features (shapes-suite FVD).",
+)
+DETECTORS.register(
+    "i3d",
+    "vbench_lite.metrics.detectors.i3d:I3DDetector",
+    description="StyleGAN-V I3D TorchScript (Kinetics-400), 400-d features, 16 frames (real FVD).",
+)
+METRICS.register(
+    "fvd",
+    "vbench_lite.metrics.distribution:FVD",
+    description="Frechet Video Distance to the suite's reference statistics (lower is better).",
+)
+METRICS.register(
+    "kvd",
+    "vbench_lite.metrics.distribution:KVD",
+    description="Kernel Video Distance: unbiased polynomial MMD^2 to the reference (lower is better).",
+)
+DETECTORS.register(
     "shapes-clip",
     "vbench_lite.metrics.clip_models:ShapesClip",
     description="Embedded open_clip model (small ViT, 32 px) trained on shapes frames and captions.",

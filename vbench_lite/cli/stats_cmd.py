@@ -1,0 +1,57 @@
+"""``vbench-lite stats --suite NAME``: precompute the reference statistics FVD and KVD compare to."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("stats", help="precompute reference feature statistics for FVD/KVD")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--suite", help="suite whose reference split is used (e.g. shapes)")
+    src.add_argument("--videos", metavar="DIR", help="a folder of real videos instead of a suite")
+    p.add_argument("--detector", help="feature detector (default: shapes-video for shapes, else i3d)")
+    p.add_argument("--detector-weights", metavar="PATH", help="weights file of the detector")
+    p.add_argument("--covariance", default="unbiased", choices=("unbiased", "stylegan-v"),
+                   help="covariance convention: N-1 (default) or StyleGAN-V's N")
+    p.add_argument("--num", type=int, help="number of reference videos (default: the whole split)")
+    p.add_argument("--resolution", type=int, help="render the suite's videos at this size (default: native)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--recompute", action="store_true", help="ignore a cached file and recompute")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    return p
+
+
+def main(args: argparse.Namespace) -> int:
+    from vbench_lite.metrics.detectors import load_detector
+    from vbench_lite.metrics.distribution import DEFAULT_DETECTORS
+    from vbench_lite.metrics.reference_stats import folder_reference_stats, suite_reference_stats
+    from vbench_lite.registries import SUITES
+
+    t0 = time.perf_counter()
+    name = args.detector or DEFAULT_DETECTORS.get(args.suite or "", "i3d")
+    detector = load_detector(name, weights=args.detector_weights, device=args.device)
+    if args.suite:
+        suite = SUITES.build(args.suite)
+        stats = suite_reference_stats(suite, detector, num=args.num, resolution=args.resolution,
+                                      covariance=args.covariance, recompute=args.recompute)
+    else:
+        stats = folder_reference_stats(args.videos, detector, covariance=args.covariance,
+                                       recompute=args.recompute)
+    out = {
+        "path": str(stats.path),
+        "num": stats.num,
+        "feature_dim": int(stats.features.shape[1]),
+        "seconds": round(time.perf_counter() - t0, 2),
+        "protocol": stats.protocol,
+    }
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"reference statistics: {out['path']}")
+        print(f"  {out['num']} videos, {out['feature_dim']}-d features from {name} "
+              f"(weights sha256 {detector.weights_sha256[:12]}), covariance {args.covariance}")
+        print(f"  content sha256 {stats.protocol['content_sha256'][:16]}, {out['seconds']} s")
+    return 0

@@ -1,0 +1,219 @@
+"""Distribution metrics FVD and KVD: torchmetrics-style accumulators and the harness metrics.
+
+Exactness rules (so batch size, order and sharding leave every digit unchanged):
+- detectors return bit-identical features per video whatever batch it arrived in (fixed-size
+  chunks, ``detectors/base.py``);
+- the harness keeps features by video index and reduces once in index order;
+- the accumulators, which have no index, sort feature rows into a canonical (lexicographic)
+  order before reducing, so the order of ``update`` calls cannot change a floating-point sum.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from vbench_lite.metrics.base import Metric, MetricContext
+from vbench_lite.metrics.frechet import (
+    COVARIANCE_DESCRIPTIONS,
+    check_features,
+    frechet_distance,
+    gaussian_statistics,
+    sample_warnings,
+)
+from vbench_lite.metrics.kernel import DEFAULT_SUBSET_SIZE, DEFAULT_SUBSETS, kernel_distance
+from vbench_lite.results import MetricResult
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DETECTORS = {"shapes": "shapes-video"}  # suite -> detector; any other suite: i3d
+BOOTSTRAP_RESAMPLES = 100
+BOOTSTRAP_SEED = 0
+
+
+def canonical_order(feats: np.ndarray) -> np.ndarray:
+    """Rows sorted lexicographically: a permutation-invariant order for exact reductions."""
+    return feats[np.lexsort(feats.T[::-1])] if len(feats) else feats
+
+
+class _FeatureAccumulator:
+    """Features of real and generated videos, accumulated over ``update`` calls."""
+
+    def __init__(self, detector: Any) -> None:
+        self.detector = detector
+        self.reset()
+
+    def reset(self) -> None:
+        self._feats: dict[bool, list[np.ndarray]] = {True: [], False: []}
+
+    def update(self, videos: torch.Tensor, real: bool) -> None:
+        self._feats[bool(real)].append(self.detector.features(videos).numpy())
+
+    def _side(self, real: bool) -> np.ndarray:
+        parts = self._feats[real]
+        if not parts:
+            side = "real" if real else "generated"
+            raise ValueError(f"no {side} videos: call update(videos, real={real}) first")
+        return canonical_order(np.concatenate(parts).astype(np.float64))
+
+
+class FrechetVideoDistance(_FeatureAccumulator):
+    """FVD as a torchmetrics-style accumulator: ``update(videos, real=...)``, ``compute()``, ``reset()``."""
+
+    def __init__(self, detector: Any, covariance: str = "unbiased") -> None:
+        super().__init__(detector)
+        self.covariance = covariance
+
+    def compute(self) -> float:
+        real, fake = self._side(True), self._side(False)
+        return frechet_distance(*gaussian_statistics(real, self.covariance), *gaussian_statistics(fake, self.covariance))
+
+
+class KernelVideoDistance(_FeatureAccumulator):
+    """KVD as a torchmetrics-style accumulator; ``compute()`` -> (mean, std) over random subsets."""
+
+    def __init__(self, detector: Any, subsets: int = DEFAULT_SUBSETS, subset_size: int = DEFAULT_SUBSET_SIZE,
+                 seed: int = 0) -> None:
+        super().__init__(detector)
+        self.subsets, self.subset_size, self.seed = subsets, subset_size, seed
+
+    def compute(self) -> tuple[float, float]:
+        return kernel_distance(self._side(False), self._side(True), self.subsets, self.subset_size, self.seed)
+
+
+# -- harness metrics ----------------------------------------------------------------------------------
+def bootstrap_fvd(
+    feats: np.ndarray, ref_mu: np.ndarray, ref_sigma: np.ndarray, covariance: str,
+    resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED,
+) -> tuple[float, float]:
+    """Mean and std of FVD over resamples (with replacement) of the generated set, fixed seed."""
+    rng = np.random.default_rng(seed)
+    vals = [
+        frechet_distance(*gaussian_statistics(feats[rng.integers(0, len(feats), len(feats))], covariance),
+                         ref_mu, ref_sigma)
+        for _ in range(resamples)
+    ]
+    return float(np.mean(vals)), float(np.std(vals))
+
+
+def noise_floor(suite_name: str, detector_protocol: dict[str, Any]) -> dict[str, Any] | None:
+    """The shipped noise floor of the suite, if it was measured under this detector protocol."""
+    path = Path(__file__).resolve().parents[1] / "assets" / f"noise_floor_{suite_name}.json"
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text())
+    if data.get("protocol", {}).get("detector") != detector_protocol:
+        return None
+    return data
+
+
+class _DistributionMetric(Metric):
+    higher_is_better: ClassVar[bool] = False
+    needs: ClassVar[frozenset[str]] = frozenset({"reference"})
+
+    def __init__(self) -> None:
+        self._detectors: dict[tuple[str, str | None, str], Any] = {}
+
+    def detector(self, ctx: MetricContext) -> Any:
+        from vbench_lite.metrics.detectors import load_detector
+
+        suite = getattr(ctx.suite, "name", None)
+        name = ctx.options.get("detector") or DEFAULT_DETECTORS.get(suite or "", "i3d")
+        weights = ctx.options.get("detector_weights")
+        key = (name, weights, ctx.device)
+        if key not in self._detectors:
+            self._detectors[key] = load_detector(name, weights=weights, device=ctx.device)
+        return self._detectors[key]
+
+    def per_video(self, videos: torch.Tensor, items: list, ctx: MetricContext) -> dict[str, np.ndarray]:
+        return {"features": self.detector(ctx).features(videos).numpy()}
+
+    def reference(self, ctx: MetricContext) -> Any:
+        from vbench_lite.metrics.reference_stats import folder_reference_stats, suite_reference_stats
+
+        det, cov = self.detector(ctx), ctx.options.get("covariance", "unbiased")
+        if ctx.options.get("reference_videos"):
+            return folder_reference_stats(ctx.options["reference_videos"], det, covariance=cov)
+        if ctx.suite is None:
+            raise ValueError(
+                f"{self.name} needs reference videos: run on a suite with a reference split "
+                "(--suite shapes) or give a folder of real videos"
+            )
+        return suite_reference_stats(ctx.suite, det, num=ctx.options.get("reference_num"), covariance=cov)
+
+    def _setup(self, per_video: dict[str, np.ndarray], ctx: MetricContext) -> tuple[Any, np.ndarray, Any, dict]:
+        if "features" not in per_video:
+            raise ValueError(f"{self.name}: per-video arrays lack 'features'; run per_video first")
+        det = self.detector(ctx)
+        feats = check_features(per_video["features"], name=f"{self.name} generated features")
+        ref = self.reference(ctx)
+        if feats.shape[1] != ref.features.shape[1]:
+            raise ValueError(
+                f"feature dimensions differ: generated {feats.shape[1]}-d, reference {ref.features.shape[1]}-d"
+            )
+        protocol = {
+            **det.protocol(),
+            "resolution": {"reference": ref.protocol["resolution"], "detector_input": self._input_size(det)},
+            "num_generated": int(feats.shape[0]),
+            "num_reference": ref.num,
+            "covariance": ref.protocol["covariance"],
+            "reference_source": ref.protocol["source"],
+            "reference_sha256": ref.protocol["content_sha256"],
+        }
+        return det, feats, ref, protocol
+
+    @staticmethod
+    def _input_size(det: Any) -> int | str:
+        return {"shapes-video": 32, "i3d": 224}.get(det.name, "detector-defined")
+
+
+class FVD(_DistributionMetric):
+    """Frechet Video Distance to the suite's reference statistics, with a bootstrap std."""
+
+    name: ClassVar[str] = "fvd"
+    version: ClassVar[str] = "1"
+
+    def aggregate(self, per_video: dict[str, np.ndarray], items: list, ctx: MetricContext) -> list[MetricResult]:
+        det, feats, ref, protocol = self._setup(per_video, ctx)
+        cov = protocol["covariance"]
+        value = frechet_distance(*gaussian_statistics(feats, cov), ref.mu, ref.sigma)
+        resamples = int(ctx.options.get("fvd_bootstrap", BOOTSTRAP_RESAMPLES))
+        protocol["covariance_description"] = COVARIANCE_DESCRIPTIONS[cov]
+        details: dict[str, Any] = {"bootstrap_resamples": resamples, "bootstrap_seed": BOOTSTRAP_SEED}
+        std = None
+        if resamples > 0:
+            details["bootstrap_mean"], std = bootstrap_fvd(feats, ref.mu, ref.sigma, cov, resamples)
+            details["bootstrap_std"] = std
+        floor = noise_floor(getattr(ctx.suite, "name", ""), det.protocol())
+        if floor:
+            details["noise_floor"] = floor["fvd"]
+        warnings = sample_warnings(len(feats), feats.shape[1], name="generated features")
+        warnings += sample_warnings(ref.num, feats.shape[1], name="reference features")
+        return [MetricResult(self.name, self.version, value, self.higher_is_better, protocol, std, details, warnings)]
+
+
+class KVD(_DistributionMetric):
+    """Kernel Video Distance (unbiased polynomial MMD^2) to the reference features, mean and std."""
+
+    name: ClassVar[str] = "kvd"
+    version: ClassVar[str] = "1"
+
+    def aggregate(self, per_video: dict[str, np.ndarray], items: list, ctx: MetricContext) -> list[MetricResult]:
+        det, feats, ref, protocol = self._setup(per_video, ctx)
+        subsets = int(ctx.options.get("kvd_subsets", DEFAULT_SUBSETS))
+        size = int(ctx.options.get("kvd_subset_size", DEFAULT_SUBSET_SIZE))
+        mean, std = kernel_distance(feats, ref.features.astype(np.float64), subsets, size, seed=0)
+        protocol.pop("covariance")
+        protocol["kernel"] = "polynomial (x.y/d + 1)^3, unbiased MMD^2 (KID)"
+        protocol["subsets"] = subsets
+        protocol["subset_size"] = min(size, len(feats), ref.num)
+        details: dict[str, Any] = {"seed": 0}
+        floor = noise_floor(getattr(ctx.suite, "name", ""), det.protocol())
+        if floor:
+            details["noise_floor"] = floor["kvd"]
+        return [MetricResult(self.name, self.version, mean, self.higher_is_better, protocol, std, details, [])]
