@@ -1,17 +1,19 @@
 """The cost profile of one method: the one entry point the run pipeline and the CLI call.
 
 ``profile_method`` measures, for a loaded adapter:
-- FLOPs of generating one video (batch 1; everything that runs inside ``generate()``), split by
-  stage and per denoiser call, plus fvcore's per-module breakdown of one denoiser call;
+- FLOPs per generated video: everything that runs inside ``generate()`` at the generation batch
+  size, divided by it (``flops.total``, ``flops.by_stage``), the number of denoiser calls and the
+  FLOPs of one call at that batch (``flops.per_denoiser_call``), and fvcore's per-module breakdown
+  of the adapter's example denoiser call (``denoiser_call``);
 - parameters, total and those that take part in inference;
-- latency at the generation batch size (throughput view) and at batch 1 (interactive view), as
-  seconds per video, with per-stage times;
+- latency at the generation batch size (throughput view, ``latency.throughput``, and
+  ``latency.seconds_per_video``) and at batch 1 (interactive view, ``latency.interactive``), with
+  per-stage times;
 - peak memory of one single-video generation (CUDA allocator on GPU, a fresh subprocess on CPU);
-- hardware utilisation of the denoiser (its FLOP/s at the generation batch size over the measured
-  matmul peak).
+- hardware utilisation of the denoiser: FLOPs of the ``denoise`` stage at the generation batch
+  size over its median time, as a fraction of the measured matmul peak.
 
-FLOPs at batch B are B times the per-video count: a video depends only on its (prompt, seed)
-(the adapter contract), so a batch does each video's work once.
+The FLOP-counting run comes first and is untimed, so it also warms the method up.
 """
 
 from __future__ import annotations
@@ -110,17 +112,19 @@ def profile_method(
         den = adapter.denoiser()
         den_module = den[0] if den is not None else None
 
+        batch = options.batch_size
+        many = _generator(adapter, gen_spec, prompts, seeds, batch)
         one = _generator(adapter, gen_spec, prompts, seeds, 1)
-        flops = count_flops(one, denoiser=den_module)
-        logger.info("%s: %.4g %s per video", name, flops.total, UNIT)
+        # Counted at the generation batch size and divided by it: a method that pads a request to
+        # a fixed micro-batch, or shares work across a batch, is charged what a video really costs
+        # in the throughput setting. This first run also warms the method up for the timings.
+        flops = count_flops(many, denoiser=den_module)
+        per_video = flops.scaled(batch)
+        logger.info("%s: %.4g %s per video", name, per_video.total, UNIT)
 
         per_call = denoiser_breakdown(*den) if (den is not None and breakdown) else None
 
-        batch = options.batch_size
-        lat_batch = measure_latency(
-            _generator(adapter, gen_spec, prompts, seeds, batch),
-            warmup=options.warmup, repeats=options.repeats, device=device,
-        )
+        lat_batch = measure_latency(many, warmup=options.warmup, repeats=options.repeats, device=device)
         lat_one = measure_latency(one, warmup=options.warmup, repeats=options.repeats, device=device)
 
         if not memory:
@@ -131,7 +135,7 @@ def profile_method(
             mem = cpu_peak_rss(name, gen_spec, prompts[:1], seeds[:1], threads=threads)
 
         params = count_parameters(adapter, flops.touched_storages)
-        util = _utilisation(flops.by_stage.get("denoise", 0) * batch, lat_batch, device, _param_dtype(den_module))
+        util = _utilisation(flops.by_stage.get("denoise", 0), lat_batch, device, _param_dtype(den_module))
 
     return {
         "schema": SCHEMA,
@@ -140,7 +144,14 @@ def profile_method(
         "device": device,
         "threads": threads,
         "generation": dataclasses.asdict(gen_spec),
-        "flops": {"per_video": flops.total, **flops.to_dict()},
+        "flops": {
+            **per_video.to_dict(),  # "total" and "by_stage" per video
+            "per_video": per_video.total,
+            "batch": batch,
+            "batch_total": flops.total,
+            "per_denoiser_call": flops.per_denoiser_call,  # one call at the generation batch size
+            "denoiser_call_flops": list(flops.denoiser_calls),
+        },
         "denoiser_call": per_call.to_dict() if per_call is not None else None,
         "params": params,
         "latency": {
