@@ -141,7 +141,9 @@ class Trainer:
         self.step = 0
         self.train_flops = 0.0
         self.examples = 0
-        self._flops_cache: dict[Hashable, float] = {}
+        # FLOPs per batch signature (str of ``task.flops_key``); restored on resume so a resumed run
+        # counts (and so dispatches) exactly like an uninterrupted one.
+        self._flops_cache: dict[str, float] = {}
 
     # -- checkpoints ---------------------------------------------------------------------------
     def checkpoints(self) -> list[Path]:
@@ -167,7 +169,7 @@ class Trainer:
             "train_flops": self.train_flops,
             "train_flops_unit": "FLOPs (2 x MAC), forward + backward",
             "examples_seen": self.examples,
-            "flops_per_batch": {str(k): v for k, v in self._flops_cache.items()},
+            "flops_per_batch": dict(self._flops_cache),
         }
         folder = save_checkpoint(
             self.out_dir / f"step_{self.step:07d}", tensors, config, {"trainer_state.pt": buf.getvalue()}
@@ -193,6 +195,7 @@ class Trainer:
             self.step = int(config["step"])
             self.train_flops = float(config["train_flops"])
             self.examples = int(config["examples_seen"])
+            self._flops_cache = {str(k): float(v) for k, v in config.get("flops_per_batch", {}).items()}
             logger.info("resumed from %s at step %d", folder, self.step)
             return True
         return False
@@ -230,7 +233,7 @@ class Trainer:
         gen = torch.Generator().manual_seed(self.config.seed * 1_000_003 + step)
         batch = self.task.batch(step, gen)
         ctx = StepContext(step=step, generator=gen, trainer=self)
-        key = self.task.flops_key(batch)
+        key = str(self.task.flops_key(batch))
         if key not in self._flops_cache:
             from torch.utils.flop_counter import FlopCounterMode
 

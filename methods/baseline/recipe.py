@@ -51,7 +51,10 @@ def train_baseline(
     cfg = TrainConfig(steps=steps, seed=seed, log_every=20, checkpoint_every=checkpoint_every,
                       ema_decay=0.998, time_budget_s=time_budget_s)
     last = Trainer(task, cfg, run_dir).run()
-    return export_checkpoint(last, out or WEIGHTS_DIR, seed=seed, requested_steps=steps)
+    command = f"{TRAIN_COMMAND} --steps {steps} --seed {seed}"
+    if time_budget_s is not None:
+        command += f" --time-budget {time_budget_s / 60:g}"
+    return export_checkpoint(last, out or WEIGHTS_DIR, seed=seed, requested_steps=steps, command=command)
 
 
 def export_checkpoint(

@@ -1,0 +1,175 @@
+"""Space-time UNet: block shapes at several T and latent sizes, skipping by name, temporal layer
+types, absolute frame positions, and width rules."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from vbench_lite.methods.backbone.layers import TEMPORAL_TYPES
+from vbench_lite.methods.backbone.tiny import randomize, tiny_model, tiny_unet_config
+from vbench_lite.methods.backbone.unet import SpaceTimeUNet, UNetConfig
+
+
+def _inputs(model, b: int, t: int, size: int, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(b, 4, t, size, size, generator=g)
+    tt = torch.rand(b, generator=g)
+    ids = model.tokenize(["a red circle moving left slowly on a black background"] * b)
+    with torch.no_grad():
+        text = model.encode_text(ids)
+    return x, tt, text
+
+
+def _run(model, x, tt, text, **kw):
+    with torch.no_grad():
+        return model.unet(x, tt, *text, **kw)
+
+
+def test_block_names_are_ordered_and_named_like_the_issue():
+    unet = SpaceTimeUNet(tiny_unet_config())
+    names = unet.block_names()
+    assert names[:3] == ["down.0.res.0", "down.0.temporal.0", "down.0.res.1"]
+    assert "down.0.downsample" in names and "up.0.upsample" in names
+    assert names.index("mid.res.0") < names.index("up.1.res.0") < names.index("up.0.res.0")
+    for level in (0, 1):
+        for part in ("down", "up"):
+            assert sum(n.startswith(f"{part}.{level}.res.") for n in names) >= 2
+            assert sum(n.startswith(f"{part}.{level}.temporal.") for n in names) >= 2
+    assert "down.1.xattn.0" in names and "down.0.xattn.0" not in names
+    for n in names:  # every name resolves to a real submodule
+        unet.get_submodule(n)
+
+
+@pytest.mark.parametrize("frames,size", [(4, 6), (8, 8), (16, 8), (5, 12)])
+def test_every_block_keeps_or_rescales_shapes(frames, size):
+    model = tiny_model()
+    x, tt, text = _inputs(model, 2, frames, size)
+    shapes: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+    hooks = [
+        model.unet.get_submodule(n).register_forward_hook(
+            lambda m, a, out, n=n: shapes.__setitem__(n, (tuple(a[0].shape), tuple(out.shape)))
+        )
+        for n in model.unet.block_names()
+    ]
+    out = _run(model, x, tt, text)
+    for h in hooks:
+        h.remove()
+    assert out.shape == x.shape
+    w0, w1 = model.unet.config.widths
+    low = (size + 1) // 2
+    for name, (inp, o) in shapes.items():
+        if name.endswith("downsample"):
+            assert inp == (2 * frames, w0, size, size) and o == (2 * frames, w1, low, low)
+        elif name.endswith("upsample"):
+            assert inp == (2 * frames, w1, low, low) and o == (2 * frames, w0, low, low)
+        else:
+            assert inp == o, name
+            level = 1 if name.startswith(("down.1", "up.1", "mid")) else 0
+            side = low if level else size
+            assert o == (2 * frames, (w0, w1)[level], side, side), name
+    assert set(shapes) == set(model.unet.block_names())
+
+
+def test_skipping_a_block_by_name_is_its_identity():
+    model = tiny_model()
+    x, tt, text = _inputs(model, 2, 4, 8)
+    full = _run(model, x, tt, text)
+    for name in ["down.0.res.1", "down.1.temporal.0", "mid.xattn.0", "up.0.temporal.1"]:
+        skipped = _run(model, x, tt, text, skip={name})
+        assert not torch.allclose(skipped, full), name
+        block = model.unet.get_submodule(name)
+        calls = []
+        hook = block.register_forward_hook(lambda *a, calls=calls: calls.append(1))
+        _run(model, x, tt, text, skip={name})
+        assert not calls, f"{name} ran although skipped"
+        hook.remove()
+        # The same result as replacing the block with the identity.
+        original = block.forward
+        block.forward = lambda h, c: h
+        try:
+            assert torch.equal(_run(model, x, tt, text), skipped)
+        finally:
+            block.forward = original
+    model.unet.skipped = {"up.1.res.0"}
+    assert torch.equal(_run(model, x, tt, text), _run(model, x, tt, text, skip={"up.1.res.0"}))
+    model.unet.skipped = set()
+
+
+def test_skipping_unknown_or_unskippable_blocks_is_refused():
+    model = tiny_model()
+    x, tt, text = _inputs(model, 1, 4, 8)
+    with pytest.raises(ValueError, match="cannot skip.*down.9.res.0"):
+        _run(model, x, tt, text, skip={"down.9.res.0"})
+    with pytest.raises(ValueError, match="cannot skip"):
+        _run(model, x, tt, text, skip={"down.0.downsample"})
+
+
+@pytest.mark.parametrize("kind", TEMPORAL_TYPES)
+def test_each_temporal_type_mixes_frames_or_not(kind):
+    model = tiny_model(temporal=(kind, kind), cross_attention=(False, False))
+    x, tt, text = _inputs(model, 2, 6, 8)
+    out = _run(model, x, tt, text)
+    assert out.shape == x.shape and torch.isfinite(out).all()
+    x2 = x.clone()
+    x2[:, :, 0] += 1.0  # perturb frame 0 only
+    changed = (_run(model, x2, tt, text) - out)[:, :, 2].abs().max()
+    if kind == "none":
+        assert changed == 0  # frames are processed independently
+    else:
+        assert changed > 1e-6  # frame 2 sees frame 0
+    # gradients reach the temporal layers
+    if kind != "none":
+        model.unet.zero_grad()
+        model.unet(x, tt, *text).pow(2).mean().backward()
+        grads = [p.grad for n, p in model.unet.named_parameters() if ".temporal." in n]
+        assert grads and all(g is not None and g.abs().sum() > 0 for g in grads)
+
+
+def test_temporal_attention_uses_absolute_frame_indices():
+    model = tiny_model(temporal=("attn1d", "attn1d"))
+    x, tt, text = _inputs(model, 1, 4, 8)
+    a = _run(model, x, tt, text, frame_index=torch.arange(4))
+    b = _run(model, x, tt, text, frame_index=torch.tensor([0, 4, 8, 12]))
+    assert torch.equal(a, _run(model, x, tt, text))  # default positions are 0..T-1
+    assert not torch.allclose(a, b)
+    per_video = _run(model, x, tt, text, frame_index=torch.tensor([[0, 4, 8, 12]]))
+    assert torch.equal(per_video, b)
+    with pytest.raises(ValueError, match="frame_index"):
+        _run(model, x, tt, text, frame_index=torch.zeros(2, 4))
+
+
+def test_group_norm_groups_have_fixed_channels_so_sliced_widths_stay_valid():
+    cfg = UNetConfig()
+    unet = SpaceTimeUNet(cfg)
+    norms = [m for m in unet.modules() if isinstance(m, torch.nn.GroupNorm)]
+    assert norms and all(m.num_channels // m.num_groups == cfg.group_channels for m in norms)
+    for w in cfg.widths:
+        for frac in (0.5, 0.75):
+            assert (w * frac) % cfg.group_channels == 0
+    with pytest.raises(ValueError, match="multiple of group_channels"):
+        SpaceTimeUNet(tiny_unet_config(widths=(6, 16)))
+    with pytest.raises(ValueError, match="unknown temporal layer type"):
+        tiny_unet_config(temporal=("lstm", "attn1d"))
+
+
+def test_default_denoiser_cost_fits_the_speed_budget():
+    """A batch-32 call of the shipped architecture costs about 6 GFLOPs (2 x MAC)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from vbench_lite.methods.backbone.model import VideoDiffusion
+
+    model = VideoDiffusion().eval()
+    x, tt, text = _inputs(model, 32, 16, 8)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        _run(model, x, tt, text)
+    assert 3e9 < counter.get_total_flops() < 8e9
+
+
+def test_randomize_changes_zero_initialised_outputs():
+    model = tiny_model(randomized=False)
+    x, tt, text = _inputs(model, 1, 4, 8)
+    assert torch.equal(_run(model, x, tt, text), torch.zeros_like(x))  # zero-initialised output conv
+    randomize(model)
+    assert _run(model, x, tt, text).abs().sum() > 0
