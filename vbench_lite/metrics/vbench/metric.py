@@ -185,7 +185,20 @@ class VBenchLite(Metric):
     def per_video(self, videos: torch.Tensor, items: list[Any], ctx: MetricContext) -> dict[str, np.ndarray]:
         bb = backbones_from_options(ctx.options, ctx.device)
         fps = float(ctx.options.get("fps") or (ctx.suite.fps if ctx.suite is not None else 8))
-        return score_videos(videos, items, bb, fps=fps, dimensions=self._dimensions(ctx), device=ctx.device)
+        dims = self._dimensions(ctx)
+        if "object_class" in dims and not ctx.options.get("vbench_dimensions"):
+            # By default object class is measured when the shapes-video detector is installed;
+            # without it the dimension is left out (NaN, reported as absent), never scored 0.
+            # Asking for it explicitly makes a missing detector an error.
+            try:
+                _detector(bb, ctx.device)
+            except ValueError as exc:
+                logger.warning("vbench: leaving object_class out: %s", exc)
+                out = score_videos(videos, items, bb, fps=fps, device=ctx.device,
+                                   dimensions=tuple(d for d in dims if d != "object_class"))
+                out["object_class"] = np.full(videos.shape[0], np.nan)
+                return out
+        return score_videos(videos, items, bb, fps=fps, dimensions=dims, device=ctx.device)
 
     def aggregate(self, per_video: dict[str, np.ndarray], items: list[Any], ctx: MetricContext) -> list[MetricResult]:
         from vbench_lite.metrics.clipsim import mean_and_sem
@@ -197,7 +210,8 @@ class VBenchLite(Metric):
             x = np.asarray(per_video[d], dtype=np.float64)
             x = x[np.isfinite(x)]
             if x.size == 0:
-                warnings.append(f"{d}: no video has the inputs it needs (ground-truth attributes); left out")
+                why = "the shapes-video detector, or " if d == "object_class" else ""
+                warnings.append(f"{d}: no video has the inputs it needs ({why}ground-truth attributes); left out")
                 continue
             const = agg.constant_for(d, bb.ids[d], calibrated)
             mean, sem = mean_and_sem(x)
