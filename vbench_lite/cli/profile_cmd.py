@@ -81,7 +81,8 @@ def render(profile: dict[str, Any]) -> str:
     if f["denoiser_calls"]:
         per_call = f["per_denoiser_call"]
         rows.append(("denoiser calls per video", str(f["denoiser_calls"])))
-        rows.append(("FLOP per denoiser call", _g(per_call) if per_call is not None else "varies (see JSON)"))
+        label = f"FLOP per denoiser call @ batch {f['batch']}"
+        rows.append((label, _g(per_call) if per_call is not None else "varies (see JSON)"))
     rows.append(("parameters (total / at inference)", f"{p['total']:,} / {p['at_inference']:,}"))
     for label, lt in ((f"latency s/video @ batch {thr['batch']}", thr), ("latency s/video @ batch 1", one)):
         flag = "  UNSTABLE" if lt["unstable"] else ""
@@ -95,8 +96,15 @@ def render(profile: dict[str, Any]) -> str:
         rows.append(("denoiser utilisation", f"{100 * util['fraction']:.1f}% of {util['peak_flops_per_s'] / 1e9:,.1f} GFLOP/s matmul peak"))
     out = tabulate(rows, headers=("cost", "value"), disable_numparse=True)
     call = profile.get("denoiser_call")
-    if call:
-        mods = [(k or "(denoiser)", f"{v / 1e6:,.2f} M") for k, v in call["by_module"].items() if k.count(".") < 1]
-        out += "\n\none denoiser call (fvcore, MACs x 2):\n" + tabulate(mods, headers=("module", "dense FLOP"), disable_numparse=True)
-        out += f"\nfvcore / torch agreement: {call['agreement']:.4f}"
+    if call and "error" in call:
+        out += f"\n\none denoiser call: fvcore breakdown failed ({call['error']})"
+    elif call:
+        total = call["dense_total"] or 1
+        mods = [(k or "(denoiser)", f"{v / 1e6:,.2f} M", f"{v / total:.1%}")
+                for k, v in call["by_module"].items() if k.count(".") < 1]
+        shapes = ", ".join(str(s) for s in call["inputs"])
+        out += f"\n\none denoiser call on inputs {shapes} (fvcore, MACs x 2):\n"
+        out += tabulate(mods, headers=("module", "dense FLOP", "share"), disable_numparse=True)
+        ops = ", ".join(f"{k} {v / 1e6:,.1f} M" for k, v in call["by_operator"].items())
+        out += f"\nby operator: {ops}\nfvcore / torch agreement: {call['agreement']:.4f}"
     return out

@@ -122,7 +122,7 @@ def profile_method(
         per_video = flops.scaled(batch)
         logger.info("%s: %.4g %s per video", name, per_video.total, UNIT)
 
-        per_call = denoiser_breakdown(*den) if (den is not None and breakdown) else None
+        per_call = _breakdown(name, den) if (den is not None and breakdown) else None
 
         lat_batch = measure_latency(many, warmup=options.warmup, repeats=options.repeats, device=device)
         lat_one = measure_latency(one, warmup=options.warmup, repeats=options.repeats, device=device)
@@ -152,7 +152,7 @@ def profile_method(
             "per_denoiser_call": flops.per_denoiser_call,  # one call at the generation batch size
             "denoiser_call_flops": list(flops.denoiser_calls),
         },
-        "denoiser_call": per_call.to_dict() if per_call is not None else None,
+        "denoiser_call": per_call,
         "params": params,
         "latency": {
             "seconds_per_video": lat_batch.median_s / batch,
@@ -180,3 +180,14 @@ def _utilisation(denoise_flops: int, lat: Any, device: str, dtype: torch.dtype) 
         "unit": "FLOP/s",
         "peak": peak,
     }
+
+
+def _breakdown(name: str, den: tuple[Any, tuple[Any, ...]]) -> dict[str, Any]:
+    """fvcore's breakdown of the adapter's example call; a failure to trace is recorded, not fatal."""
+    module, inputs = den
+    shapes = [list(x.shape) if isinstance(x, torch.Tensor) else repr(x) for x in inputs]
+    try:
+        return {"inputs": shapes, **denoiser_breakdown(module, inputs).to_dict()}
+    except Exception as exc:  # torch.jit.trace rejects some modules (data-dependent control flow, ...)
+        logger.warning("%s: fvcore breakdown of one denoiser call failed: %s", name, exc)
+        return {"inputs": shapes, "error": f"{type(exc).__name__}: {exc}"}

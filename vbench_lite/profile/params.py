@@ -9,6 +9,7 @@ the adapter counts in the total but not at inference.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,7 +33,7 @@ def find_modules(obj: Any, prefix: str = "", depth: int = _MAX_DEPTH, seen: set[
         items = ((str(k), v) for k, v in obj.items())
     elif isinstance(obj, (list, tuple)):
         items = ((str(i), v) for i, v in enumerate(obj))
-    elif hasattr(obj, "__dict__") and not isinstance(obj, (type, torch.Tensor)) and not callable(obj):
+    elif hasattr(obj, "__dict__") and not (inspect.isroutine(obj) or inspect.isclass(obj) or inspect.ismodule(obj)):
         items = vars(obj).items()
     else:
         return found
