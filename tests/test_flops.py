@@ -191,3 +191,14 @@ def test_text_encoder_and_decoder_parts() -> None:
     with torch.no_grad():
         assert count_flops(lambda: TinyTextEncoder()(torch.zeros(2, 4, dtype=torch.long))).total == text_flops(2)
         assert count_flops(lambda: TinyDecoder()(torch.randn(1, LATENT, 2, 8, 8))).total == decoder_flops(1, 2, 32)
+
+
+def test_in_place_and_vector_matmul_variants() -> None:
+    a, b = torch.randn(3, 4), torch.randn(4, 5)
+    assert count_flops(lambda: torch.zeros(3, 5).addmm_(a, b)).total == 2 * 3 * 4 * 5
+    b1, b2 = torch.randn(2, 3, 4), torch.randn(2, 4, 5)
+    assert count_flops(lambda: torch.zeros(2, 3, 5).baddbmm_(b1, b2)).total == 2 * 2 * 3 * 4 * 5
+    assert count_flops(lambda: torch.zeros(3, 5).addbmm_(b1, b2)).total == 2 * 2 * 3 * 4 * 5
+    assert count_flops(lambda: torch.mv(a, torch.randn(4))).total == 2 * 3 * 4
+    assert count_flops(lambda: torch.dot(a[0], a[1])).total == 2 * 4
+    assert count_flops(lambda: torch.addr(torch.zeros(4, 5), a[0], b[0])).total == 2 * 4 * 5

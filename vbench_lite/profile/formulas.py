@@ -9,7 +9,8 @@ execution without a formula must be an error rather than a silent zero.
 
 Conventions (the same as torch's own formulas, ``torch/utils/flop_counter.py``):
 - 2 FLOPs per multiply-accumulate; biases, scaling and softmax are not counted;
-- matmul ``[m, k] @ [k, n]``: ``2 m n k``; an outer product is a matmul with ``k = 1``;
+- matmul ``[m, k] @ [k, n]``: ``2 m n k``; ``addr`` is a matmul with ``k = 1`` (``outer`` is
+  composite: it runs as a broadcast multiply, which is element-wise and not counted);
 - convolution: ``2 * batch * prod(output spatial) * prod(weight shape)`` (the weight shape already
   holds ``C_in / groups``); a transposed convolution uses the *input* spatial size instead;
 - attention ``softmax(Q K^T) V`` with ``Q [.., Tq, d]``, ``K [.., Tk, d]``, ``V [.., Tk, dv]``:
@@ -114,15 +115,15 @@ def _dot(a: Shape, b: Shape, *args: Any, out_shape: Any = None, **kwargs: Any) -
     return matmul_flops(1, a[0], 1)
 
 
-def _outer(a: Shape, b: Shape, *args: Any, out_shape: Any = None, **kwargs: Any) -> int:
+def _addr(self_: Shape, a: Shape, b: Shape, *args: Any, out_shape: Any = None, **kwargs: Any) -> int:
     return matmul_flops(a[0], 1, b[0])
 
 
-def _addr(self_: Shape, a: Shape, b: Shape, *args: Any, out_shape: Any = None, **kwargs: Any) -> int:
-    return _outer(a, b)
-
-
 def _addbmm(self_: Shape, b1: Shape, b2: Shape, *args: Any, out_shape: Any = None, **kwargs: Any) -> int:
+    return matmul_flops(b1[1], b1[2], b2[2], batch=b1[0])
+
+
+def _baddbmm_inplace(self_: Shape, b1: Shape, b2: Shape, *args: Any, out_shape: Any = None, **kwargs: Any) -> int:
     return matmul_flops(b1[1], b1[2], b2[2], batch=b1[0])
 
 
@@ -168,11 +169,15 @@ _GROUPS: list[tuple[list[Any], Callable[..., int]]] = [
     (_packets("mv"), _mv),
     (_packets("addmv"), _addmv),
     (_packets("dot", "vdot"), _dot),
-    (_packets("outer", "ger"), _outer),
     (_packets("addr"), _addr),
-    (_packets("addbmm"), _addbmm),
-    (_packets("_addmm_activation"), _addmm_like),
-    (_packets("_int_mm", "_weight_int8pack_mm", "_weight_int4pack_mm"), _mm_like),
+    (_packets("addbmm", "addbmm_"), _addbmm),
+    (_packets("addmv_"), _addmv),
+    (_packets("_addmm_activation", "addmm_"), _addmm_like),  # in-place forms are packets of their own
+    (_packets("baddbmm_"), _baddbmm_inplace),
+    (_packets(
+        "_int_mm", "_weight_int8pack_mm", "_weight_int4pack_mm", "_weight_int4pack_mm_for_cpu",
+        "_weight_int4pack_mm_with_scales_and_zeros", "_dyn_quant_matmul_4bit", "_scaled_mm_v2",
+    ), _mm_like),
     (_packets("mkldnn_linear"), _linear_like),
 ]
 
