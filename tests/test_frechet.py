@@ -57,7 +57,20 @@ def test_agrees_with_sqrtm_reference(d):
     mu1, mu2 = rng.standard_normal(d), rng.standard_normal(d)
     ref = _sqrtm_reference(mu1, s1, mu2, s2)
     assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(ref, rel=1e-8)
-    assert trace_sqrt_product(s1, s2, "eig") == pytest.approx(trace_sqrt_product(s1, s2), rel=1e-8)
+    for method in ("cholesky", "eigh", "eig"):
+        assert frechet_distance(mu1, s1, mu2, s2, method=method) == pytest.approx(ref, rel=1e-8)
+
+
+def test_rank_deficient_covariance_falls_back_to_eigh():
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((30, 50)), rng.standard_normal((200, 50))  # 30 samples, 50 dims
+    s1, s2 = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
+    expected = trace_sqrt_product(s1, s2, "eigh")
+    assert trace_sqrt_product(s1, s2) == pytest.approx(expected, rel=1e-10)
+    # Same eigenvalues from the other side, where the Cholesky path applies.
+    assert trace_sqrt_product(s2, s1) == pytest.approx(expected, rel=1e-8)
+    with pytest.raises(ValueError, match="not positive definite"):
+        trace_sqrt_product(s1, s2, "cholesky")
 
 
 def test_is_symmetric_in_its_arguments():

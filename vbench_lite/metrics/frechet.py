@@ -3,12 +3,12 @@
     d^2 = ||mu1 - mu2||^2 + tr(S1) + tr(S2) - 2 tr((S1 S2)^{1/2})          (Heusel et al. 2017, eq. 6;
                                                                             FVD: Unterthiner et al. 2018)
 
-The trace term is computed without a general matrix square root: with S1^{1/2} from a symmetric
-eigendecomposition, (S1 S2)^{1/2} is similar to (S1^{1/2} S2 S1^{1/2})^{1/2}, a symmetric PSD
-matrix, so tr((S1 S2)^{1/2}) = sum_i sqrt(lambda_i(S1^{1/2} S2 S1^{1/2})). Two ``eigh`` calls in
-float64 replace ``scipy.linalg.sqrtm`` (slower, deprecated ``disp`` argument, and spurious
-imaginary parts on some SciPy versions); ``benchmarks/fvd_speed.py`` measures both, and the
-eigenvalues of the non-symmetric S1 S2 as a third option.
+The trace term is computed without a general matrix square root: tr((S1 S2)^{1/2}) is the sum
+of the square roots of the eigenvalues of S1 S2, and S1 S2 is similar to a symmetric PSD matrix
+(L^T S2 L with S1 = L L^T, or S1^{1/2} S2 S1^{1/2}), whose eigenvalues ``eigvalsh`` gives in
+float64. This replaces ``scipy.linalg.sqrtm`` (slower, deprecated ``disp`` argument, spurious
+imaginary parts on some SciPy versions); ``benchmarks/fvd_speed.py`` times the variants against
+it (see ``trace_sqrt_product``).
 
 Covariance conventions (recorded in every result):
 - ``unbiased``: divide by N - 1 (``np.cov``; pytorch-fid, clean-fid, torchmetrics); the default;
@@ -89,24 +89,39 @@ def _psd_sqrt(s: np.ndarray) -> np.ndarray:
     return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
 
 
-def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray, method: str = "eigh") -> float:
-    """tr((S1 S2)^{1/2}) for symmetric PSD S1, S2.
+def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray, method: str = "auto") -> float:
+    """tr((S1 S2)^{1/2}) = sum_i sqrt(lambda_i(S1 S2)) for symmetric PSD S1, S2.
 
-    ``eigh``: sum sqrt(eig(S1^{1/2} S2 S1^{1/2})), symmetric throughout (the default);
-    ``eig``: sum sqrt(Re eig(S1 S2)) (same eigenvalues, non-symmetric solver; benchmark only).
+    ``cholesky``: S1 = L L^T, and S1 S2 is similar to the symmetric L^T S2 L, so one Cholesky
+    factorisation and one ``eigvalsh`` (no eigenvectors) suffice; needs S1 positive definite.
+    ``eigh``: S1^{1/2} from ``eigh``, then ``eigvalsh(S1^{1/2} S2 S1^{1/2})``; works for
+    rank-deficient S1 (fewer samples than dimensions).
+    ``auto`` (default): ``cholesky``, or ``eigh`` when S1 is not positive definite.
+    ``eig``: Re eig(S1 S2) with the non-symmetric solver (benchmark only).
+    ``benchmarks/fvd_speed.py`` times all of them against ``scipy.linalg.sqrtm``.
     """
+    if method in ("auto", "cholesky"):
+        try:
+            low = np.linalg.cholesky(sigma1)
+        except np.linalg.LinAlgError:
+            if method == "cholesky":
+                raise ValueError("sigma1 is not positive definite: use method='eigh'") from None
+            method = "eigh"
+        else:
+            m = low.T @ sigma2 @ low
+            lam = np.linalg.eigvalsh((m + m.T) / 2)
     if method == "eigh":
         r = _psd_sqrt(sigma1)
         m = r @ sigma2 @ r
         lam = np.linalg.eigvalsh((m + m.T) / 2)
     elif method == "eig":
         lam = np.linalg.eigvals(sigma1 @ sigma2).real
-    else:
-        raise ValueError(f"unknown method {method!r}; use 'eigh' or 'eig'")
+    elif method not in ("auto", "cholesky"):
+        raise ValueError(f"unknown method {method!r}; use 'auto', 'cholesky', 'eigh' or 'eig'")
     return float(np.sqrt(np.clip(lam, 0.0, None)).sum())
 
 
-def frechet_distance(mu1, sigma1, mu2, sigma2, *, method: str = "eigh") -> float:
+def frechet_distance(mu1, sigma1, mu2, sigma2, *, method: str = "auto") -> float:
     """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2) (float64 throughout)."""
     mu1, s1, mu2, s2 = _check_stats(mu1, sigma1, mu2, sigma2)
     diff = mu1 - mu2
