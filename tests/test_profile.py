@@ -23,8 +23,9 @@ from vbench_lite.profile import (
     stage,
 )
 from vbench_lite.profile.hardware import matmul_peak
-from vbench_lite.profile.memory import cpu_peak_rss
+from vbench_lite.profile.memory import StagePeaks, cpu_peak_rss, stage_increases
 from vbench_lite.profile.params import count_parameters
+from vbench_lite.profile.stages import listening
 from vbench_lite.spec import ProfileOptions
 
 REPO = Path(__file__).resolve().parent.parent
@@ -171,6 +172,47 @@ def test_profile_method_names_a_broken_method(fault: str, message: str) -> None:
         profile_method(m, SPEC, FAST, ["a"], [0], memory=False)
 
 
+def test_stage_peaks_split_a_high_water_mark() -> None:
+    class Heap:  # a fake allocator with a resettable high-water mark
+        current = peak = 100
+
+        def alloc(self, n: int) -> None:
+            self.current += n
+            self.peak = max(self.peak, self.current)
+
+        def reset(self) -> None:
+            self.peak = self.current
+
+    heap = Heap()
+    peaks = StagePeaks(lambda: heap.peak, heap.reset)
+    with listening(peaks):
+        with stage("text"):
+            heap.alloc(10)
+            heap.alloc(-10)
+        with stage("denoise"):
+            heap.alloc(50)
+            with stage("decode"):  # nested: counts for both
+                heap.alloc(30)
+                heap.alloc(-30)
+            heap.alloc(-50)
+        heap.alloc(5)  # outside every stage
+    assert peaks.finish() == 180
+    assert stage_increases(peaks, 100) == {"text": 10, "denoise": 80, "decode": 80}
+
+
+class _Untraceable(TinyVideoMethod):
+    def denoiser(self):  # type: ignore[no-untyped-def]
+        net, (x, cond) = super().denoiser()
+        return net, (x, "a prompt string fvcore cannot trace")
+
+
+def test_a_denoiser_fvcore_cannot_trace_is_recorded_not_fatal() -> None:
+    m = _Untraceable()
+    m.load()
+    prof = profile_method(m, SPEC, FAST, ["a"], [0], memory=False)
+    assert "error" in prof["denoiser_call"] and prof["flops"]["total"] > 0
+
+
 # -- peak memory in a fresh process, and the CLI (the method registered like a plugin) -------------
 @pytest.fixture
 def registered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
@@ -203,6 +245,8 @@ def test_profile_cli_writes_profile_json(registered: dict[str, str], tmp_path: P
     assert mem["device"] == "cpu" and mem["output_shape"] == [1, 4, 3, 32, 32] and mem["threads"] == 1
     assert mem["peak_bytes"] >= mem["before_bytes"] > 0
     assert mem["increase_bytes"] == mem["peak_bytes"] - mem["before_bytes"]
+    assert set(mem["stage_increase_bytes"]) == {"text", "denoise", "decode"}
+    assert max(mem["stage_increase_bytes"].values()) <= mem["increase_bytes"]
 
 
 def test_profile_cli_refuses_one_repeat(capsys: pytest.CaptureFixture[str]) -> None:

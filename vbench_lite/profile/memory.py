@@ -28,21 +28,69 @@ from vbench_lite.spec import GenerationSpec
 logger = logging.getLogger(__name__)
 
 
+class StagePeaks:
+    """A stage listener that splits a high-water mark by stage.
+
+    ``read_peak()`` gives the mark since the last ``reset_peak()``. At every stage boundary the mark
+    is read, credited to every open stage and to the overall peak, then reset, so the overall peak
+    survives the resets and a stage nested in another counts for both.
+    """
+
+    def __init__(self, read_peak: Callable[[], int], reset_peak: Callable[[], object]) -> None:
+        self.read_peak, self.reset_peak = read_peak, reset_peak
+        self.open: dict[str, int] = {}
+        self.by_stage: dict[str, int] = {}
+        self.overall = 0
+
+    def _boundary(self) -> None:
+        peak = self.read_peak()
+        self.overall = max(self.overall, peak)
+        for name in self.open:
+            self.by_stage[name] = max(self.by_stage.get(name, 0), peak)
+        self.reset_peak()
+
+    def enter(self, name: str) -> None:
+        self._boundary()
+        self.open[name] = self.open.get(name, 0) + 1
+
+    def exit(self, name: str) -> None:
+        self._boundary()
+        self.open[name] -= 1
+        if not self.open[name]:
+            del self.open[name]
+
+    def finish(self) -> int:
+        """The overall peak, after the last stage closed."""
+        self._boundary()
+        return self.overall
+
+
+def stage_increases(peaks: StagePeaks, before: int) -> dict[str, int]:
+    return {name: max(0, p - before) for name, p in peaks.by_stage.items()}
+
+
 def gpu_peak_memory(fn: Callable[[], object], device: str = "cuda") -> dict[str, Any]:
-    """Peak CUDA memory allocated while ``fn()`` runs, and its rise over the memory held before."""
+    """Peak CUDA memory allocated while ``fn()`` runs, its rise over what was held before, by stage."""
+    from vbench_lite.profile.stages import listening
+
     torch.cuda.synchronize(device)
     torch.cuda.reset_peak_memory_stats(device)
     before = torch.cuda.memory_allocated(device)
-    fn()
-    torch.cuda.synchronize(device)
-    peak = torch.cuda.max_memory_allocated(device)
+    peaks = StagePeaks(lambda: torch.cuda.max_memory_allocated(device),
+                       lambda: torch.cuda.reset_peak_memory_stats(device))
+    with listening(peaks):
+        fn()
+        torch.cuda.synchronize(device)
+    peak = peaks.finish()
     return {
         "unit": "byte",
         "device": device,
         "source": "torch.cuda.max_memory_allocated",
+        "batch": 1,
         "before_bytes": int(before),
         "peak_bytes": int(peak),
         "increase_bytes": int(peak - before),
+        "stage_increase_bytes": stage_increases(peaks, before),
     }
 
 

@@ -37,6 +37,8 @@ def main() -> int:
     import torch
 
     from vbench_lite import load_method
+    from vbench_lite.profile.memory import StagePeaks, stage_increases
+    from vbench_lite.profile.stages import listening
     from vbench_lite.spec import GenerationSpec
 
     request = json.loads(sys.stdin.read())
@@ -47,10 +49,16 @@ def main() -> int:
     gc.collect()
     before = _status_bytes("VmRSS")
     reset = before is not None and _reset_peak()
-    videos = adapter.generate(list(request["prompts"]), list(request["seeds"]), spec)
+    prompts, seeds = list(request["prompts"]), list(request["seeds"])
+    stages: dict[str, int] = {}
     if reset:
-        peak, source = _status_bytes("VmHWM"), "VmHWM after clear_refs reset"
+        peaks = StagePeaks(lambda: _status_bytes("VmHWM") or 0, _reset_peak)
+        with listening(peaks):
+            videos = adapter.generate(prompts, seeds, spec)
+        peak, source = peaks.finish(), "VmHWM after clear_refs reset"
+        stages = stage_increases(peaks, before or 0)
     else:  # ru_maxrss is in KiB on Linux; it may include the peak of loading the weights
+        videos = adapter.generate(prompts, seeds, spec)
         peak, source = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "ru_maxrss (whole process)"
         before = before or 0
     result = {
@@ -61,6 +69,7 @@ def main() -> int:
         "before_bytes": before,
         "peak_bytes": peak,
         "increase_bytes": max(0, peak - before),
+        "stage_increase_bytes": stages,
         "output_shape": list(videos.shape),
         "threads": torch.get_num_threads(),
     }
