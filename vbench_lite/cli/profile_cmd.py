@@ -74,7 +74,7 @@ def _g(x: float) -> str:
 def render(profile: dict[str, Any]) -> str:
     """The human-readable summary of a profile dict."""
     f, lat, p = profile["flops"], profile["latency"], profile["params"]
-    thr, one = lat["throughput"], lat["interactive"]
+    thr, one = lat[f"batch{lat['throughput_batch']}"], lat["batch1"]
     rows: list[tuple[str, str]] = [
         ("method", profile["method"]),
         ("device / threads", f"{profile['device']} / {profile['threads']}"),

@@ -72,6 +72,8 @@ class LatencyReport:
             "stage_runs_s": {k: list(v) for k, v in self.stage_runs_s.items()},
             "per": per,
             "seconds_per_video": self.median_s / per,
+            "median_s_per_video": self.median_s / per,
+            "iqr_s_per_video": self.iqr_s / per,
             "warmup": self.warmup,
             "repeats": len(self.runs_s),
             "threads": self.threads,

@@ -6,8 +6,8 @@
   FLOPs of one call at that batch (``flops.per_denoiser_call``), and fvcore's per-module breakdown
   of the adapter's example denoiser call (``denoiser_call``);
 - parameters, total and those that take part in inference;
-- latency at the generation batch size (throughput view, ``latency.throughput``, and
-  ``latency.seconds_per_video``) and at batch 1 (interactive view, ``latency.interactive``), with
+- latency at the generation batch size B (throughput view, ``latency["batch<B>"]`` and
+  ``latency.seconds_per_video``) and at batch 1 (interactive view, ``latency.batch1``), with
   per-stage times;
 - peak memory of one single-video generation (CUDA allocator on GPU, a fresh subprocess on CPU);
 - hardware utilisation of the denoiser: FLOPs of the ``denoise`` stage at the generation batch
@@ -154,10 +154,11 @@ def profile_method(
         },
         "denoiser_call": per_call,
         "params": params,
-        "latency": {
+        "latency": {  # keyed "batch<N>"; the throughput view first, then the interactive one
             "seconds_per_video": lat_batch.median_s / batch,
-            "throughput": {"batch": batch, **lat_batch.to_dict(per=batch)},
-            "interactive": {"batch": 1, **lat_one.to_dict(per=1)},
+            "throughput_batch": batch,
+            f"batch{batch}": {"batch": batch, **lat_batch.to_dict(per=batch)},
+            "batch1": {"batch": 1, **lat_one.to_dict(per=1)},
         },
         "memory": mem,
         "utilisation": util,
