@@ -123,3 +123,14 @@ def test_training_flops_per_step_against_the_baseline() -> None:
     ratio = _step_flops(tp, balanced) / _step_flops(base, base.sample_batch(torch.Generator().manual_seed(0)))
     assert 0.5 < ratio < 0.65, ratio
     assert batch.size == 6
+
+
+def test_stratified_stages_are_uniform_per_example() -> None:
+    from vbench_lite.methods.tpdiff.task import stratified_stages
+
+    g = torch.Generator().manual_seed(0)
+    draws = torch.stack([stratified_stages(32, 3, g) for _ in range(3000)])
+    counts = torch.stack([(draws == k).float().mean(0) for k in range(3)])  # [stage, position]
+    assert torch.allclose(counts, torch.full_like(counts, 1 / 3), atol=0.04)  # every example uniform
+    sizes = {tuple(torch.bincount(d, minlength=3).tolist()) for d in draws}
+    assert sizes == {(11, 11, 10), (11, 10, 11), (10, 11, 11)}  # only three compositions
