@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 
+from vbench_lite.env import capture_env
 from vbench_lite.method import MethodAdapter
 from vbench_lite.profile.breakdown import denoiser_breakdown
 from vbench_lite.profile.flops import UNIT, count_flops
@@ -163,6 +164,7 @@ def profile_method(
         "memory": mem,
         "utilisation": util,
         "profile_wall_s": time.perf_counter() - t_start,
+        "env": capture_env(device),
     }
 
 
@@ -186,6 +188,9 @@ def _utilisation(denoise_flops: int, lat: Any, device: str, dtype: torch.dtype) 
 def _breakdown(name: str, den: tuple[Any, tuple[Any, ...]]) -> dict[str, Any]:
     """fvcore's breakdown of the adapter's example call; a failure to trace is recorded, not fatal."""
     module, inputs = den
+    params = list(module.parameters())
+    if params:  # example inputs may be built on the CPU while the module sits on a GPU
+        inputs = tuple(x.to(params[0].device) if isinstance(x, torch.Tensor) else x for x in inputs)
     shapes = [list(x.shape) if isinstance(x, torch.Tensor) else repr(x) for x in inputs]
     try:
         return {"inputs": shapes, **denoiser_breakdown(module, inputs).to_dict()}
