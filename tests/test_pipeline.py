@@ -140,3 +140,8 @@ def test_torchrun_two_processes_equal_single_process(tmp_path: Path) -> None:
     assert b.env["world_size"] == 2 and a.env["world_size"] == 1
     assert a.videos_sha256 == b.videos_sha256
     assert {k: m.value for k, m in a.metrics.items()} == {k: m.value for k, m in b.metrics.items()}
+
+
+def test_cli_refuses_one_latency_repeat(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--method", "toy", "--latency-repeats", "1", "--out", str(tmp_path)]) == 2
+    assert "at least 2 measured repeats" in capsys.readouterr().err
