@@ -76,22 +76,37 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--real", action="store_true", help="analyse the suite's real videos instead")
     p.add_argument("--fg-threshold", type=float, default=60.0)
     p.add_argument("--min-travel", type=float, default=1.0, help="minimum centroid travel in px")
+    p.add_argument("--split", default="eval", choices=("eval", "validation"),
+                   help="tune sampler settings on validation, report on eval")
+    p.add_argument("--weights", default=None, help="baseline weights folder (default: shipped)")
+    p.add_argument("--cfg-scale", type=float, default=None, help="override the shipped CFG scale")
+    p.add_argument("--shift", type=float, default=None, help="override the shipped timestep shift")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     suite = ShapesSuite()
-    items = suite.items("eval", args.num)
+    items = suite.items(args.split, args.num)
     t0 = time.perf_counter()
     if args.real:
         videos = suite.render(items)
     else:
+        from dataclasses import replace
+
         from vbench_lite import load_method
         from vbench_lite.spec import GenerationSpec
 
-        method = load_method(args.method)
+        if args.weights:
+            from vbench_lite.methods.baseline import BaselineMethod
+
+            method = BaselineMethod(weights=args.weights)
+        else:
+            method = load_method(args.method)
         method.load("cpu")
+        overrides = {k: v for k, v in (("cfg_scale", args.cfg_scale), ("shift", args.shift)) if v is not None}
+        if overrides:
+            method.generator.sampler = replace(method.generator.sampler, **overrides)
         chunks = []
         for i in range(0, len(items), args.batch):
             part = items[i : i + args.batch]
@@ -104,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     single = [r for r, it in zip(rows, items) if it.attributes["num_objects"] == 1]
     summary = {
         "method": "real videos" if args.real else args.method,
+        "split": args.split,
+        "sampler": None if args.real else str(method.generator.sampler),
         "num_videos": len(rows),
         "color_match_pct": 100.0 * sum(r["color_ok"] for r in rows) / len(rows),
         "color_match_single_object_pct": 100.0 * sum(r["color_ok"] for r in single) / max(1, len(single)),

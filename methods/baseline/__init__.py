@@ -70,6 +70,11 @@ class BaselineMethod(MethodAdapter):
 
         return LatentVideoGenerator(model, autoencoder, sampler, micro_batch=self.micro_batch)
 
+    @property
+    def generator(self) -> Any:
+        """The loaded sampling pipeline (its ``sampler`` settings may be replaced for ablations)."""
+        return self._generator()
+
     def _generator(self) -> Any:
         if self._gen is None:
             raise RuntimeError(f"method {self.full_name!r} is not loaded: call load(device) first")
