@@ -107,6 +107,10 @@ class DinoFeatures:
         import torchvision.transforms.functional as TF
 
         x = TF.resize(frames, 224, antialias=False).float() / 255.0
+        # DINO's stride-16 patch conv ignores the right/bottom remainder of a non-multiple side;
+        # timm's dynamic size asserts instead, so drop the same pixels explicitly
+        h, w = x.shape[-2:]
+        x = x[..., : h - h % 16, : w - w % 16]
         return TF.normalize(x, IMAGENET_MEAN, IMAGENET_STD)
 
     @torch.no_grad()
@@ -140,6 +144,9 @@ class RaftFlow:
     @torch.no_grad()
     def __call__(self, frames0: torch.Tensor, frames1: torch.Tensor) -> torch.Tensor:
         h, w = frames0.shape[-2:]
+        if min(h, w) < 128:
+            raise ValueError(f"RAFT needs frames of at least 128 px (its correlation pyramid), got {h}x{w}; "
+                             "use the embedded protocol (Farneback flow) for small videos")
         # RAFT's InputPadder: replicate-pad to a multiple of 8, then crop the flow back
         ph, pw = (-h) % 8, (-w) % 8
         pad = (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2)
