@@ -7,9 +7,10 @@ Kinetics-400 I3D logits play in the real protocol; its attribute heads are reuse
 semantic VBench-style dimensions.
 
 Architecture: two per-frame (1x3x3) conv layers at 32 and 16 px, two space-time 3x3x3 conv
-layers (time 16 -> 8, space 16 -> 8 -> 4), mean over time, flatten the 4x4 spatial grid (object
-positions matter for relations and directions), a linear 2048 -> 128 embedding (the features),
-and one linear head per attribute on the embedding.
+layers (time 16 -> 8, space 16 -> 8 -> 4); the time-mean 4x4 grid flattened (object positions
+matter for relations and directions) concatenated with global mean and max pooling
+(translation-invariant shape and colour evidence); a linear 2304 -> 128 embedding (the
+features), and one linear head per attribute on the embedding.
 """
 
 from __future__ import annotations
@@ -60,12 +61,15 @@ class ShapesVideoNet(nn.Module):
             _block(b, c, 3, 2, 1),
             _block(c, d, 3, (1, 2, 2), 1),
         )
-        self.embed = nn.Linear(d * 4 * 4, feature_dim)
+        self.embed = nn.Linear(d * 4 * 4 + 2 * d, feature_dim)
         self.heads = nn.Linear(feature_dim, sum(len(v) for v in ATTRIBUTE_CLASSES.values()))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.body(x)  # [B, d, T/2, 4, 4]
-        feats = self.embed(h.mean(2).flatten(1))
+        # Where things are (time-mean 4x4 grid) and what they are, wherever they are (global
+        # mean and max pooling: translation-invariant evidence of shape and colour).
+        pooled = [h.mean(2).flatten(1), h.mean(dim=(2, 3, 4)), h.amax(dim=(2, 3, 4))]
+        feats = self.embed(torch.cat(pooled, 1))
         return feats, self.heads(feats)
 
 

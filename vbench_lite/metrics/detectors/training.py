@@ -25,7 +25,7 @@ from vbench_lite.fsutil import atomic_write_bytes, atomic_write_json, cache_dir,
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_STEPS = 800
+DEFAULT_STEPS = 640
 BATCH = 64
 LR = 3e-3
 NUM_TRAIN_MAX = 20_000
@@ -104,7 +104,7 @@ def train_shapes_video(*, steps: int | None = None, seed: int = 0, out: str | No
     # Data sizes follow the step budget: a smoke run renders only what it can see.
     num_train = min(NUM_TRAIN_MAX, max(256, steps * BATCH))
     num_heldout = NUM_HELDOUT if steps >= 500 else 256
-    config = {"steps": steps, "seed": seed, "batch": BATCH, "lr": LR, "num_train": num_train, "arch": "v1"}
+    config = {"steps": steps, "seed": seed, "batch": BATCH, "lr": LR, "num_train": num_train, "arch": "v2"}
     key = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
     ckpt_path = cache_dir("detector_train", "shapes-video") / f"ckpt-{key}.pt"
 
