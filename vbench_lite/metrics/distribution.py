@@ -6,6 +6,13 @@ Exactness rules (so batch size, order and sharding leave every digit unchanged):
 - the harness keeps features by video index and reduces once in index order;
 - the accumulators, which have no index, sort feature rows into a canonical (lexicographic)
   order before reducing, so the order of ``update`` calls cannot change a floating-point sum.
+
+Options the harness metrics read from ``MetricContext.options`` (all recorded in the protocol):
+``detector`` (default: ``shapes-video`` on the shapes suite, else ``i3d``), ``detector_weights``
+(a local file), ``covariance`` (``unbiased`` or ``stylegan-v``), ``reference_num`` (reference
+videos used, default the whole split), ``reference_videos`` (a folder of real videos instead of
+the suite's reference split), ``fvd_bootstrap`` (resamples, default 100; 0 disables),
+``kvd_subsets`` / ``kvd_subset_size`` (default 100 / 1000).
 """
 
 from __future__ import annotations
