@@ -88,9 +88,9 @@ def test_matching_caption_beats_mismatched(shapes_clip, reference) -> None:
 
 def test_batch_size_does_not_change_scores(shapes_clip, reference) -> None:
     items, videos = reference
-    prompts = [it.prompt for it in items[:8]]
-    whole = clipsim_scores(videos[:8], prompts, shapes_clip)
-    parts = np.concatenate([clipsim_scores(videos[i : i + 3], prompts[i : i + 3], shapes_clip) for i in range(0, 8, 3)])
+    prompts, eight = [it.prompt for it in items[:8]], videos[:8]
+    whole = clipsim_scores(eight, prompts, shapes_clip)
+    parts = np.concatenate([clipsim_scores(eight[i : i + 3], prompts[i : i + 3], shapes_clip) for i in range(0, 8, 3)])
     np.testing.assert_allclose(whole, parts, atol=1e-6)
 
 
