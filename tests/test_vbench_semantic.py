@@ -103,3 +103,20 @@ def test_aggregation_without_semantic_part_has_no_total() -> None:
 def test_unknown_dimension_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown VBench-lite dimension"):
         agg.constant_for("aesthetic", "x")
+
+
+def test_object_class_with_the_shapes_video_detector() -> None:
+    from vbench_lite.metrics.detectors import load_detector
+    from vbench_lite.metrics.detectors.shapes_video import default_weights_path
+
+    if not default_weights_path().is_file():
+        pytest.skip("shapes-video detector weights are not shipped yet (trained under issue 4)")
+    suite = ShapesSuite()
+    items = suite.items("reference", 96)
+    shapes = semantic.detector_shapes(load_detector("shapes-video"), suite.render(items))
+    right = np.mean([semantic.object_class(s, it.attributes) for s, it in zip(shapes, items)])
+    perm = list(range(len(items)))
+    random.Random(1).shuffle(perm)
+    shuffled = np.mean([semantic.object_class(s, items[p].attributes) for s, p in zip(shapes, perm)])
+    assert right >= 0.95
+    assert shuffled < 0.45  # chance: 1/4 shapes
