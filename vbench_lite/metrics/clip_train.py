@@ -202,8 +202,9 @@ def _zero_unseen_token_rows(model: torch.nn.Module, tok: Any, captions: list[str
 def train_shapes_clip(*, steps: int | None = None, seed: int = 0, out: str | os.PathLike[str] | None = None) -> dict:
     """Train ``shapes-clip``; write fp16 safetensors + a JSON manifest; return the manifest.
 
-    ``out`` is the weights file (default: ``<cache>/shapes_clip/shapes_clip.safetensors``); the
-    manifest goes next to it with the suffix ``.json``.
+    ``out`` is the weights file (default: the shipped ``vbench_lite/assets/shapes_clip.safetensors``,
+    as the other embedded detectors' trainers do); the manifest goes next to it with the suffix
+    ``.json``.
     """
     from safetensors.torch import save
 
@@ -218,7 +219,9 @@ def train_shapes_clip(*, steps: int | None = None, seed: int = 0, out: str | os.
     steps = DEFAULT_STEPS if steps is None else int(steps)
     if steps < 1:
         raise ValueError(f"--steps must be at least 1, got {steps}")
-    out_path = Path(out) if out else cache_dir("shapes_clip") / "shapes_clip.safetensors"
+    from vbench_lite.metrics.clip_models import SHAPES_CLIP_WEIGHTS
+
+    out_path = Path(out) if out else SHAPES_CLIP_WEIGHTS
     t0 = time.time()
     data = training_data()
     frames, captions, negatives = data["frames"], data["captions"], data["negatives"]
@@ -282,6 +285,7 @@ def train_shapes_clip(*, steps: int | None = None, seed: int = 0, out: str | os.
     sd = {k: v.detach().half().contiguous() for k, v in model.state_dict().items()}
     out_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out_path, save(sd))
+    os.chmod(out_path, 0o644)  # a shipped asset, readable by everyone (mkstemp creates 0600)
     # evaluate the weights exactly as shipped (fp16 -> fp32)
     backbone = load_shapes_clip(out_path)
     acc = retrieval_top1(backbone, hf, hc)
@@ -306,6 +310,7 @@ def train_shapes_clip(*, steps: int | None = None, seed: int = 0, out: str | os.
         "accuracy": acc["text_to_frame_top1"],
     }
     atomic_write_json(out_path.with_suffix(".json"), manifest)
+    os.chmod(out_path.with_suffix(".json"), 0o644)
     if ckpt.is_file():
         ckpt.unlink()
     logger.info("shapes-clip held-out text-to-frame top-1 %.3f", acc["text_to_frame_top1"])

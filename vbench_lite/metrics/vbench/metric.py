@@ -206,6 +206,13 @@ class VBenchLite(Metric):
         bb = backbones_from_options(ctx.options, ctx.device)
         calibrated = agg.load_calibrated() if bb.protocol == "embedded" else {}
         results, means, constants, warnings = [], {}, {}, []
+        for d, cal in calibrated.get("dimensions", {}).items():
+            net = {"subject_consistency": bb.subject, "background_consistency": bb.background}.get(d)
+            sha = getattr(getattr(net, "clip", None), "weights_sha256", None) if net else (
+                bb.clip.weights_sha256 if d == "overall_consistency" else None)
+            if sha and cal.get("weights_sha256") and cal["weights_sha256"] != sha and cal.get("backbone") == bb.ids[d]:
+                warnings.append(f"{d}: calibrated constants were measured with other {bb.ids[d]} weights; "
+                                "re-run python -m vbench_lite.metrics.vbench.calibrate")
         for d in self._dimensions(ctx):
             x = np.asarray(per_video[d], dtype=np.float64)
             x = x[np.isfinite(x)]
