@@ -114,7 +114,7 @@ def cpu_peak_rss(
     proc = subprocess.run(
         [sys.executable, "-m", "vbench_lite.profile.memory_worker"],
         input=json.dumps(request), capture_output=True, text=True, timeout=timeout_s,
-        env={**os.environ}, check=False,
+        env=_child_env(), check=False,
     )
     if proc.returncode != 0:
         tail = [line for line in proc.stderr.strip().splitlines() if line.strip()][-1:] or ["(no output)"]
@@ -123,3 +123,11 @@ def cpu_peak_rss(
     if not lines:
         raise RuntimeError(f"method {method!r}: the peak-memory subprocess printed no result")
     return json.loads(lines[-1])
+
+
+def _child_env() -> dict[str, str]:
+    """This process's environment with its import path: the child finds every method this process
+    can (plugins put on ``sys.path`` at run time included)."""
+    paths = [p for p in sys.path if p and os.path.isdir(p)]
+    inherited = os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths + ([inherited] if inherited else []))}
