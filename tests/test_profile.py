@@ -223,6 +223,9 @@ def test_a_denoiser_fvcore_cannot_trace_is_recorded_not_fatal() -> None:
     m.load()
     prof = profile_method(m, SPEC, FAST, ["a"], [0], memory=False)
     assert "error" in prof["denoiser_call"] and prof["flops"]["total"] > 0
+    from vbench_lite.cli.profile_cmd import render
+
+    assert "fvcore breakdown failed" in render(prof)
 
 
 # -- peak memory in a fresh process, and the CLI (the method registered like a plugin) -------------
