@@ -1,7 +1,8 @@
 """Time to generate 64 baseline videos (issue 3 target: under 60 s on the 2-core reference machine).
 
 One warm-up micro-batch, then ``--repeats`` timed runs of ``--num`` videos (eval prompts); prints the
-median and every run, the torch thread count and the per-call denoiser latency at batch 32. Usage::
+median and every run, the torch thread count, the per-call denoiser latency at batch 32, and the
+process CPU time (on a shared machine, wall time also counts the other jobs' share of the cores). Usage::
 
     python benchmarks/baseline_speed.py [--num 64] [--repeats 1] [--threads N] [--json]
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -41,25 +43,31 @@ def main(argv: list[str] | None = None) -> int:
     unet, inputs = method.denoiser()
     with torch.no_grad():
         unet(*inputs)
-        calls = []
+        calls, call_cpu = [], []
         for _ in range(5):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             unet(*inputs)
             calls.append(time.perf_counter() - t)
-    runs = []
+            call_cpu.append(time.process_time() - c)
+    runs, cpu = [], []
     for _ in range(args.repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         method.generate(prompts, seeds, spec)
         runs.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
     out = {
         "method": args.method,
         "num_videos": args.num,
         "seconds_median": statistics.median(runs),
         "seconds_runs": runs,
+        # CPU seconds of this process (all threads): the cost without other jobs competing for cores
+        "cpu_seconds_median": statistics.median(cpu),
+        "load_average_1min": os.getloadavg()[0],
         "target_s": 60.0,
         "passed": statistics.median(runs) < 60.0,
         "denoiser_call_batch": int(inputs[0].shape[0]),
         "denoiser_call_s_median": statistics.median(calls),
+        "denoiser_call_cpu_s_median": statistics.median(call_cpu),
         "torch_threads": torch.get_num_threads(),
         "cpu": cpu_name(),
         "describe": {k: v for k, v in method.describe().items() if k in ("params", "steps", "nfe", "micro_batch")},
