@@ -167,6 +167,7 @@ def train_shapes_video(*, steps: int | None = None, seed: int = 0, out: str | No
     half = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in net.state_dict().items()}
     tmp = out_dir / f".{WEIGHTS_FILE}.tmp"
     save_file(half, str(tmp))
+    tmp.chmod(0o644)  # package data: readable by everyone
     tmp.replace(weights_path)
     accuracy = heldout_accuracy(str(weights_path), num_heldout)
     manifest = {
