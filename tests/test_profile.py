@@ -275,10 +275,11 @@ def test_nn_module_helpers_do_not_count_shared_parameters_twice() -> None:
     class Holder:
         def __init__(self) -> None:
             shared = nn.Linear(3, 3)
-            self.a, self.nets = shared, {"same": shared, "other": nn.Linear(3, 2)}
+            self.a, self.nets = shared, {"same": shared, "other": nn.Sequential(nn.Linear(3, 2))}
 
-        def denoiser(self) -> None:
-            return None
+        def denoiser(self):  # type: ignore[no-untyped-def]
+            return self.nets["other"][0], ()  # a submodule of a held network: not listed again
 
     p = count_parameters(Holder())
     assert p["total"] == 12 + 8 and p["at_inference"] is None
+    assert set(p["by_module"]) == {"a", "nets.other"}

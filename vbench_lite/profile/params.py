@@ -50,7 +50,7 @@ def count_parameters(adapter: Any, touched_storages: frozenset[int] | None = Non
     the number that take part in inference; per top-level network as well."""
     modules = find_modules(adapter)
     den = adapter.denoiser() if hasattr(adapter, "denoiser") else None
-    if den is not None and not any(m is den[0] for m in modules.values()):
+    if den is not None and not any(den[0] is sub for m in modules.values() for sub in m.modules()):
         modules["denoiser"] = den[0]
     seen: set[int] = set()
     total = used = 0
