@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -154,6 +155,23 @@ def test_profile_method_numbers_fit_together() -> None:
     assert fields.latency(run, batch=2) == lat["seconds_per_video"]
     assert fields.latency(run, batch=1) == lat["batch1"]["median_s"]
     assert fields.params(run) == prof["params"]["total"]
+
+
+def test_profile_without_latency_keeps_flops_and_parameters() -> None:
+    m = TinyVideoMethod("cfg")
+    m.load()
+    timed = profile_method(m, SPEC, FAST, ["a red circle", "a blue square"], [0, 1], memory=False)
+    untimed = profile_method(m, SPEC, dataclasses.replace(FAST, latency=False), ["a red circle", "a blue square"],
+                             [0, 1], memory=False)
+    assert untimed["latency"] is None and untimed["utilisation"] is None
+    assert untimed["flops"] == timed["flops"] and untimed["params"] == timed["params"]
+
+    from vbench_lite.leaderboard import fields
+    from vbench_lite.results import RunResult
+
+    run = RunResult(method="tiny-profile", variant="cfg", suite="shapes", split="eval", num_videos=2,
+                    eligible=False, spec={}, spec_hash="", profile=untimed)
+    assert fields.latency(run, batch=2) is None and fields.flops(run) == timed["flops"]["per_video"]
 
 
 class _Broken(TinyVideoMethod):

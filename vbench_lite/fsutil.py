@@ -57,3 +57,16 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def local_weights_file(path: str | os.PathLike[str] | None, what: str, hint: str) -> Path:
+    """An existing local weights file, or a one-line error naming ``what`` and the fix (``hint``).
+
+    Nothing is ever downloaded, so every real-protocol network goes through this check first.
+    """
+    if path is None:
+        raise FileNotFoundError(f"{what}: no weights file given; {hint}")
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise FileNotFoundError(f"{what}: weights file not found at {p}; {hint}")
+    return p

@@ -57,9 +57,10 @@ class GenerationSpec:
 
 @dataclass(frozen=True)
 class ProfileOptions:
-    """Cost profiling settings: whether to profile, and latency repeats."""
+    """Cost profiling settings: whether to profile, whether to time, and latency repeats."""
 
     enabled: bool = True
+    latency: bool = True  # False: FLOPs, parameters and memory only (CI on shared machines)
     warmup: int = 1
     repeats: int = 5
     batch_size: int = 16

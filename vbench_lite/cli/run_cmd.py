@@ -25,6 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--num-videos", type=int, default=None, help="default: the whole split")
     p.add_argument("--metrics", default=None, help="comma-separated metric names (default: all registered)")
     p.add_argument("--no-profile", action="store_true", help="skip the cost profile")
+    p.add_argument("--no-latency", action="store_true",
+                   help="profile FLOPs, parameters and memory but skip the timings (CI on shared machines)")
     p.add_argument("--latency-repeats", type=int, default=5, help="measured latency runs (at least 2; default 5)")
     p.add_argument("--warmup", type=int, default=1, help="latency warm-up runs (default 1)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
@@ -91,7 +93,8 @@ def main(args: argparse.Namespace) -> int:
     spec = RunSpec.for_method(
         args.method, suite=args.suite, split=args.split, num_videos=args.num_videos,
         metrics=parse_metrics(args.metrics), device=args.device, batch_size=args.batch_size,
-        profile=ProfileOptions(enabled=not args.no_profile, repeats=args.latency_repeats, warmup=args.warmup),
+        profile=ProfileOptions(enabled=not args.no_profile, latency=not args.no_latency,
+                               repeats=args.latency_repeats, warmup=args.warmup),
     )
     out = run(spec, out=args.out, options=options_from_args(args), use_cache=not args.no_cache,
               progress=not args.json)

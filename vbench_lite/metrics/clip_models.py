@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from vbench_lite.fsutil import sha256_file
+from vbench_lite.fsutil import local_weights_file, sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -185,20 +185,12 @@ def _load_weights(model: torch.nn.Module, path: Path) -> None:
         )
 
 
-def _check_file(path: str | os.PathLike[str] | None, what: str, hint: str) -> Path:
-    if path is None:
-        raise FileNotFoundError(f"{what}: no weights file given; {hint}")
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise FileNotFoundError(f"{what}: weights file not found at {p}; {hint}")
-    return p
-
 
 def load_shapes_clip(
     weights: str | os.PathLike[str] | None = None, *, device: str = "cpu"
 ) -> ClipBackbone:
     """The embedded ``shapes-clip`` from ``weights`` (default: the shipped asset)."""
-    p = _check_file(
+    p = local_weights_file(
         weights or SHAPES_CLIP_WEIGHTS,
         "shapes-clip",
         "train it with `python -m vbench_lite train --detector shapes-clip` or reinstall vbench_lite",
@@ -221,7 +213,7 @@ def load_vit_b_32(
     """open_clip ``ViT-B-32`` with weights from a local file (QuickGELU for OpenAI's weights)."""
     import open_clip
 
-    p = _check_file(
+    p = local_weights_file(
         weights,
         "ViT-B-32",
         "pass --clip-weights PATH to a local open_clip/OpenAI ViT-B-32 weights file "

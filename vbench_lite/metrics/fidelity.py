@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -66,11 +65,9 @@ def load_lpips(weights: str | os.PathLike[str]) -> Any:
     a local state-dict file; nothing is fetched."""
     from torchmetrics.functional.image.lpips import _LPIPS
 
-    from vbench_lite.fsutil import sha256_file
+    from vbench_lite.fsutil import local_weights_file, sha256_file
 
-    p = Path(weights).expanduser()
-    if not p.is_file():
-        raise FileNotFoundError(f"LPIPS weights file not found at {p}; pass lpips_weights PATH to an existing file")
+    p = local_weights_file(weights, "LPIPS (AlexNet)", "pass lpips_weights PATH to an existing local file")
     key = str(p.resolve())
     if key not in _LPIPS_CACHE:
         net = _LPIPS(pretrained=False, net="alex", pnet_rand=True)

@@ -125,8 +125,9 @@ def profile_method(
 
         per_call = _breakdown(name, den) if (den is not None and breakdown) else None
 
-        lat_batch = measure_latency(many, warmup=options.warmup, repeats=options.repeats, device=device)
-        lat_one = measure_latency(one, warmup=options.warmup, repeats=options.repeats, device=device)
+        if options.latency:
+            lat_batch = measure_latency(many, warmup=options.warmup, repeats=options.repeats, device=device)
+            lat_one = measure_latency(one, warmup=options.warmup, repeats=options.repeats, device=device)
 
         if not memory:
             mem: dict[str, Any] | None = None
@@ -136,7 +137,10 @@ def profile_method(
             mem = cpu_peak_rss(name, gen_spec, prompts[:1], seeds[:1], threads=threads)
 
         params = count_parameters(adapter, flops.touched_storages)
-        util = _utilisation(flops.by_stage.get("denoise", 0), lat_batch, device, _param_dtype(den_module))
+        util = (
+            _utilisation(flops.by_stage.get("denoise", 0), lat_batch, device, _param_dtype(den_module))
+            if options.latency else None
+        )
 
     return {
         "schema": SCHEMA,
@@ -160,7 +164,7 @@ def profile_method(
             "throughput_batch": batch,
             f"batch{batch}": {"batch": batch, **lat_batch.to_dict(per=batch)},
             "batch1": {"batch": 1, **lat_one.to_dict(per=1)},
-        },
+        } if options.latency else None,  # None: not measured (ProfileOptions.latency=False)
         "memory": mem,
         "utilisation": util,
         "profile_wall_s": time.perf_counter() - t_start,

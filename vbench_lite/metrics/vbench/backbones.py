@@ -20,12 +20,13 @@ from typing import Any
 
 import torch
 
-from vbench_lite.fsutil import sha256_file
+from vbench_lite.fsutil import local_weights_file, sha256_file
 from vbench_lite.metrics.clip_models import ClipBackbone
 from vbench_lite.metrics.vbench import segment
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+_HINT = "pass {option} PATH to an existing local file (nothing is downloaded)"
 
 
 class ClipFrameFeatures:
@@ -58,14 +59,6 @@ class ClipFrameFeatures:
         return {**self.clip.protocol(), "region": regions[self.region]}
 
 
-def _check_weights(path: str | os.PathLike[str] | None, what: str, option: str) -> Path:
-    if path is None:
-        raise FileNotFoundError(f"{what} needs a local weights file: pass {option} PATH (nothing is downloaded)")
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise FileNotFoundError(f"{what} weights file not found at {p}; pass {option} PATH to an existing file")
-    return p
-
 
 def _state_dict(path: Path) -> dict[str, torch.Tensor]:
     if path.suffix == ".safetensors":
@@ -88,7 +81,7 @@ class DinoFeatures:
         import timm
         from timm.models.vision_transformer import checkpoint_filter_fn
 
-        p = _check_weights(weights, "DINO ViT-B/16 (subject consistency)", "--dino-weights")
+        p = local_weights_file(weights, "DINO ViT-B/16 (subject consistency)", _HINT.format(option="--dino-weights"))
         self.model = timm.create_model(
             "vit_base_patch16_224.dino", pretrained=False, num_classes=0, dynamic_img_size=True
         )
@@ -135,7 +128,7 @@ class RaftFlow:
     def __init__(self, weights: str | os.PathLike[str] | None, *, device: str = "cpu", updates: int = 20) -> None:
         from torchvision.models.optical_flow import raft_large
 
-        p = _check_weights(weights, "RAFT (dynamic degree)", "--raft-weights")
+        p = local_weights_file(weights, "RAFT (dynamic degree)", _HINT.format(option="--raft-weights"))
         self.model = raft_large(weights=None, progress=False)
         self.model.load_state_dict(_state_dict(p))
         self.model.eval().requires_grad_(False).to(device)
