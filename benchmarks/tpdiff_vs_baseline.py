@@ -11,7 +11,7 @@ Prints:
 
 Usage:
     python benchmarks/tpdiff_vs_baseline.py [--split validation] [--num-videos 256]
-        [--ckpt-videos 128] [--skip-checkpoints] [--threads 2]
+        [--ckpt-videos 64] [--ckpt-every 400] [--skip-checkpoints] [--threads 2] [--only SECTION]
 """
 
 from __future__ import annotations
@@ -104,15 +104,17 @@ def training_cost() -> None:
         print(f"tpdiff / baseline = {per_step['tpdiff'] / per_step['baseline']:.3f} (target <= 0.65; 0.58 in theory)")
 
 
-def fvd_at_equal_flops(num: int) -> None:
-    """Evaluate each periodic checkpoint of both runs and compare FVD at matching training FLOPs."""
+def fvd_at_equal_flops(num: int, every: int) -> None:
+    """Evaluate the periodic checkpoints of both runs (steps that are multiples of ``every``, and
+    the last) and compare FVD at matching training FLOPs."""
     from vbench_lite.methods.baseline.recipe import export_checkpoint
 
-    print(f"\n## 4. FVD at equal training FLOPs ({num} validation videos per checkpoint)")
+    print(f"\n## 4. FVD at equal training FLOPs ({num} validation videos per checkpoint, every {every} steps)")
     curves: dict[str, list[tuple[float, float]]] = {}
     for name in METHODS[:2]:
         run = cache_dir("runs", *RUNS[name])
-        ckpts = sorted(p for p in run.iterdir() if p.name.startswith("step_"))
+        ckpts = sorted(p for p in run.iterdir() if p.name.startswith("step_") and (p / "config.json").is_file())
+        ckpts = [p for p in ckpts[:-1] if int(p.name.removeprefix("step_")) % every == 0] + ckpts[-1:]
         for ck in ckpts:
             cfg = json.loads((ck / "config.json").read_text())
             with tempfile.TemporaryDirectory() as tmp:
@@ -136,7 +138,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--split", default="validation", choices=("validation", "eval"))
     ap.add_argument("--num-videos", type=int, default=256)
-    ap.add_argument("--ckpt-videos", type=int, default=128)
+    ap.add_argument("--ckpt-videos", type=int, default=64)
+    ap.add_argument("--ckpt-every", type=int, default=400, help="evaluate checkpoints at multiples of this step")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--skip-checkpoints", action="store_true")
@@ -144,7 +147,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     steps = {"cost": lambda: inference_cost(16, args.repeats), "quality": lambda: quality(args.split, args.num_videos),
-             "training": training_cost, "checkpoints": lambda: fvd_at_equal_flops(args.ckpt_videos)}
+             "training": training_cost, "checkpoints": lambda: fvd_at_equal_flops(args.ckpt_videos, args.ckpt_every)}
     for key, fn in steps.items():
         if args.only in (None, key) and not (key == "checkpoints" and args.skip_checkpoints and args.only is None):
             fn()

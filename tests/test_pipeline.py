@@ -69,7 +69,7 @@ def test_canonical_micro_batches_follow_the_index() -> None:
     assert [[it.index for it in b] for b in batches] == [[5, 6, 7], [8, 9, 10, 11], [12, 13, 14]]
 
 
-def test_cache_and_resume_after_interruption() -> None:
+def test_cache_and_resume_after_interruption(tmp_path: Path) -> None:
     import vbench_lite
 
     adapter = vbench_lite.load_method("toy")
@@ -84,9 +84,15 @@ def test_cache_and_resume_after_interruption() -> None:
 
     adapter.generate = flaky.__get__(adapter)  # type: ignore[method-assign]
     spec = _spec(num_videos=20, batch_size=4, seed_offset=100, split="validation")
+    finished = run(_spec(num_videos=4, batch_size=4, seed_offset=200, split="validation"), adapter=adapter,
+                   progress=False, out=tmp_path).run_dir
+    calls["n"] = 0
     with pytest.raises(KeyboardInterrupt):
-        run(spec, adapter=adapter, progress=False)
+        run(spec, adapter=adapter, progress=False, out=tmp_path)
     assert calls["n"] == 3  # two batches finished and were cached
+    # no half-written run folder is left behind, and the earlier complete run is untouched
+    assert [p for p in tmp_path.rglob("*") if p.is_dir() and p.parent.parent.parent == tmp_path] == [finished]
+    assert (finished / "results.json").is_file()
     first = run(spec, adapter=adapter, progress=False)
     assert calls["n"] == 3 + 3  # only the three missing batches were generated
     run(spec, adapter=adapter, progress=False)

@@ -26,11 +26,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs", type=Path, help="results root folder, as for `run` (default: runs)")
     p.add_argument("--json", action="store_true", help="print the profile as JSON instead of a table")
     p.add_argument("--batch-size", type=int, default=opt.batch_size, help=f"throughput batch (default {opt.batch_size})")
-    # Defaults sized for a 2-core CPU: the untimed FLOP-counting run already warms the method up.
-    p.add_argument("--warmup", type=int, default=0, help="untimed runs before each latency measurement "
-                   f"(default 0: the FLOP-counting run comes first; `run` uses {opt.warmup})")
-    p.add_argument("--repeats", type=int, default=2, help="timed runs per batch size, at least 2 (default 2; "
-                   f"`run` uses {opt.repeats}; more on a quiet machine)")
+    p.add_argument("--warmup", type=int, default=opt.warmup, help="untimed runs before each latency measurement "
+                   f"(default {opt.warmup}: the FLOP-counting run comes first and warms the method up)")
+    p.add_argument("--repeats", type=int, default=opt.repeats,
+                   help=f"timed runs per batch size, at least 2 (default {opt.repeats}; more on a quiet machine)")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's setting)")
     p.add_argument("--frames", type=int, default=gen.frames, help=f"frames per video (default {gen.frames})")
     p.add_argument("--resolution", type=int, default=gen.resolution, help=f"frame size (default {gen.resolution})")

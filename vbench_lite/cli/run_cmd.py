@@ -13,6 +13,9 @@ from vbench_lite.cli import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    from vbench_lite.spec import ProfileOptions
+
+    opt = ProfileOptions()
     p = sub.add_parser(
         "run",
         help="evaluate a method on a suite split",
@@ -27,8 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--no-profile", action="store_true", help="skip the cost profile")
     p.add_argument("--no-latency", action="store_true",
                    help="profile FLOPs, parameters and memory but skip the timings (CI on shared machines)")
-    p.add_argument("--latency-repeats", type=int, default=5, help="measured latency runs (at least 2; default 5)")
-    p.add_argument("--warmup", type=int, default=1, help="latency warm-up runs (default 1)")
+    p.add_argument("--latency-repeats", type=int, default=opt.repeats,
+                   help=f"measured latency runs (at least 2; default {opt.repeats})")
+    p.add_argument("--warmup", type=int, default=opt.warmup, help=f"latency warm-up runs (default {opt.warmup})")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--batch-size", type=int, default=16, help="canonical micro-batch size (never changes a result)")
     p.add_argument("--out", default="runs", help="results root folder (default: ./runs)")

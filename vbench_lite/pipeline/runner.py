@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,61 +105,66 @@ def run(
         run_id = new_run_id(spec.content_hash())
         run_dir = create_run_dir(run_dir_for(out, suite.name, spec.method_id, run_id))
 
-    adapter.load(spec.device)
-    info = adapter.describe()
-    videos = generate_videos(
-        adapter, items, spec.generation, batch_size=spec.batch_size, info=info, dist=dist,
-        use_cache=use_cache, progress=progress,
-    )
-    needs_baseline = any("baseline" in m.needs for m in metrics)
-    ctx = MetricContext(
-        suite=suite,
-        device=spec.device,
-        batch_size=spec.batch_size,
-        baseline_videos=baseline_provider(spec, dist) if needs_baseline else None,
-        options=dict(options or {}),
-    )
-    salt = _baseline_salt(spec) if needs_baseline else ""
-    results, scores = score(metrics, videos, items, ctx, dist=dist, salt=salt, use_cache=use_cache, progress=progress)
-
-    profile = None
-    if spec.profile.enabled and dist.is_main:
-        profile = cached_profile(adapter, spec, info, items, use_cache=use_cache)
-
-    hashes = {i: video_sha256(v) for i, v in videos.items()}
-    rows = [
-        SampleRow(
-            index=it.index, prompt=it.prompt, seed=it.seed, attributes=dict(it.attributes),
-            scores=scores.get(it.index, {}),
-            path=f"videos/{it.index:04d}.mp4" if run_dir is not None and write_videos else None,
-            sha256=hashes[it.index],
+    try:
+        adapter.load(spec.device)
+        info = adapter.describe()
+        videos = generate_videos(
+            adapter, items, spec.generation, batch_size=spec.batch_size, info=info, dist=dist,
+            use_cache=use_cache, progress=progress,
         )
-        for it in items
-    ]
-    all_hash = hashlib.sha256("".join(hashes[it.index] for it in items).encode()).hexdigest()
-    result = RunResult(
-        method=spec.method,
-        variant=spec.variant,
-        suite=suite.name,
-        split=spec.split,
-        num_videos=len(items),
-        eligible=is_eligible(spec, suite),
-        spec=spec.to_dict(),
-        spec_hash=spec.content_hash(),
-        method_info=info,
-        metrics=results,
-        profile=profile,
-        env=capture_env(spec.device) | {"world_size": dist.world},
-        run_id=run_dir.name if run_dir is not None else "",
-        created=run_dir.name[:15] if run_dir is not None else "",
-        videos_sha256=all_hash,
-    )
-    if run_dir is not None:
-        if write_videos:
-            for it in items:
-                write_video(run_dir / "videos" / f"{it.index:04d}.mp4", videos[it.index], fps=spec.generation.fps)
-        write_samples(run_dir, rows)
-        result.save(run_dir)  # last: a results.json means the run is complete
+        needs_baseline = any("baseline" in m.needs for m in metrics)
+        ctx = MetricContext(
+            suite=suite,
+            device=spec.device,
+            batch_size=spec.batch_size,
+            baseline_videos=baseline_provider(spec, dist) if needs_baseline else None,
+            options=dict(options or {}),
+        )
+        salt = _baseline_salt(spec) if needs_baseline else ""
+        results, scores = score(metrics, videos, items, ctx, dist=dist, salt=salt, use_cache=use_cache, progress=progress)
+
+        profile = None
+        if spec.profile.enabled and dist.is_main:
+            profile = cached_profile(adapter, spec, info, items, use_cache=use_cache)
+
+        hashes = {i: video_sha256(v) for i, v in videos.items()}
+        rows = [
+            SampleRow(
+                index=it.index, prompt=it.prompt, seed=it.seed, attributes=dict(it.attributes),
+                scores=scores.get(it.index, {}),
+                path=f"videos/{it.index:04d}.mp4" if run_dir is not None and write_videos else None,
+                sha256=hashes[it.index],
+            )
+            for it in items
+        ]
+        all_hash = hashlib.sha256("".join(hashes[it.index] for it in items).encode()).hexdigest()
+        result = RunResult(
+            method=spec.method,
+            variant=spec.variant,
+            suite=suite.name,
+            split=spec.split,
+            num_videos=len(items),
+            eligible=is_eligible(spec, suite),
+            spec=spec.to_dict(),
+            spec_hash=spec.content_hash(),
+            method_info=info,
+            metrics=results,
+            profile=profile,
+            env=capture_env(spec.device) | {"world_size": dist.world},
+            run_id=run_dir.name if run_dir is not None else "",
+            created=run_dir.name[:15] if run_dir is not None else "",
+            videos_sha256=all_hash,
+        )
+        if run_dir is not None:
+            if write_videos:
+                for it in items:
+                    write_video(run_dir / "videos" / f"{it.index:04d}.mp4", videos[it.index], fps=spec.generation.fps)
+            write_samples(run_dir, rows)
+            result.save(run_dir)  # last: a results.json means the run is complete
+    except BaseException:  # Ctrl-C or an error: no half-written run folder (the caches keep the work)
+        if run_dir is not None and not (run_dir / "results.json").exists():
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
     dist.barrier()
     return RunOutput(result=result, samples=rows, videos=videos, run_dir=run_dir)
 
