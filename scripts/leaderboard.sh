@@ -24,3 +24,4 @@ for m in "${methods[@]}"; do
   python -m vbench_lite run --method "$m" --out "$out"
 done
 python -m vbench_lite leaderboard --results "$out" --suite shapes --out leaderboards/shapes
+python scripts/update_readme_table.py --suite shapes
