@@ -43,7 +43,10 @@ def inference_cost(batch: int, repeats: int) -> None:
     for name in METHODS[:2]:
         m = vbench_lite.load_method(name)
         m.load("cpu")
-        flops = count_flops(lambda m=m: m.generate(prompts[:1], seeds[:1], gen))
+        # Counted at the generation batch and divided by it: the adapters pad every request to a
+        # fixed micro-batch of 16 (bit-identical videos however they are batched), so one video
+        # alone costs a whole micro-batch; per video at batch 16 is what a video really costs.
+        flops = count_flops(lambda m=m: m.generate(prompts, seeds, gen)).scaled(batch)
         b16 = measure_latency(lambda m=m: m.generate(prompts, seeds, gen), warmup=1, repeats=repeats)
         b1 = measure_latency(lambda m=m: m.generate(prompts[:1], seeds[:1], gen), warmup=1, repeats=repeats)
         lat[name] = b16.median_s / batch
