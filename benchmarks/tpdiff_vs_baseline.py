@@ -83,7 +83,10 @@ def quality(split: str, num: int) -> dict[str, dict[str, float]]:
 def _noise_floor() -> str | None:
     assets = Path(vbench_lite.__file__).parent / "assets"
     for p in sorted(assets.glob("noise_floor*.json")):
-        return p.read_text().strip()[:400]
+        d = json.loads(p.read_text())
+        n = d.get("protocol", {}).get("num_per_side")
+        return (f"FVD {d['fvd']['mean']:.1f} ± {d['fvd']['std']:.1f}, KVD {d['kvd']['mean']:.2f} ± {d['kvd']['std']:.2f} "
+                f"({d.get('draws')} pairs of disjoint {n}-video real draws; {p.name})")
     return None
 
 
