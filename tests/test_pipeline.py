@@ -151,3 +151,28 @@ def test_torchrun_two_processes_equal_single_process(tmp_path: Path) -> None:
 def test_cli_refuses_one_latency_repeat(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--method", "toy", "--latency-repeats", "1", "--out", str(tmp_path)]) == 2
     assert "at least 2 measured repeats" in capsys.readouterr().err
+
+
+def test_score_cache_never_reuses_scores_of_other_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A retrained shipped detector, or another local weights file, must re-score every video."""
+    import vbench_lite.pipeline.scoring as scoring
+    from vbench_lite.metrics.base import MetricContext
+    from vbench_lite.registries import METRICS
+
+    assets, local = tmp_path / "assets", tmp_path / "i3d.pt"
+    assets.mkdir()
+    (assets / "detector.safetensors").write_bytes(b"old weights")
+    (assets / "notes.json").write_text("{}")
+    local.write_bytes(b"local weights")
+    monkeypatch.setattr(scoring, "ASSETS", assets)
+    metric = METRICS.build("toy-mean")
+    ctx = MetricContext(options={"detector_weights": str(local)})
+    key = scoring._metric_key(metric, ctx, "")
+    assert scoring._metric_key(metric, ctx, "") == key  # stable
+    (assets / "notes.json").write_text('{"a": 1}')  # not a weights file
+    assert scoring._metric_key(metric, ctx, "") == key
+    (assets / "detector.safetensors").write_bytes(b"new weights!")
+    key2 = scoring._metric_key(metric, ctx, "")
+    assert key2 != key
+    local.write_bytes(b"other local weights")
+    assert scoring._metric_key(metric, ctx, "") not in (key, key2)

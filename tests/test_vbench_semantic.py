@@ -105,7 +105,6 @@ def test_unknown_dimension_is_an_error() -> None:
         agg.constant_for("aesthetic", "x")
 
 
-@pytest.mark.xfail(strict=True, reason="shipped shapes-video shape head is 71% accurate (issue 4): object_class 0.74 on reference")
 def test_object_class_with_the_shapes_video_detector() -> None:
     from vbench_lite.metrics.detectors import load_detector
     from vbench_lite.metrics.detectors.shapes_video import default_weights_path

@@ -1,16 +1,19 @@
 """Scoring: per-video metric work on canonical micro-batches, one reduction in index order.
 
-Per-video arrays are cached by content (metric name and version, options, the batch's prompts,
-seeds and video bytes), so a repeated run recomputes nothing but the cheap reductions. The
+Per-video arrays are cached by content (metric name and version, options, the SHA-256 of every
+network weights file a metric may load, the batch's prompts, seeds and video bytes), so a repeated run recomputes nothing but the cheap reductions. The
 reduction always sees every video's arrays concatenated in index order, whatever the batch size,
 sharding or world size.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +21,7 @@ import torch
 from tqdm.auto import tqdm
 
 from vbench_lite import __version__
-from vbench_lite.fsutil import atomic_write_bytes, cache_dir
+from vbench_lite.fsutil import atomic_write_bytes, cache_dir, sha256_file
 from vbench_lite.metrics.base import Metric, MetricContext
 from vbench_lite.pipeline.distributed import Dist
 from vbench_lite.pipeline.generation import micro_batches
@@ -29,12 +32,39 @@ from vbench_lite.suites.base import VideoItem
 logger = logging.getLogger(__name__)
 
 
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin", ".ckpt")
+
+
+@functools.cache
+def _file_sha(path: str, size: int, mtime_ns: int) -> str:  # size and mtime: re-hash a changed file
+    return sha256_file(path)
+
+
+def _sha(path: Path) -> str:
+    st = path.stat()
+    return _file_sha(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+def weights_fingerprint(options: dict[str, Any]) -> dict[str, str]:
+    """SHA-256 of every weights file a metric may load: the shipped detectors and CLIP models, files
+    named by the options, and the files in ``$VBENCH_LITE_WEIGHTS``. Cached per-video scores of
+    other weights are never reused (coarse: a new shapes-clip also re-scores FVD, which is cheap)."""
+    files = [p for p in ASSETS.iterdir() if p.suffix in WEIGHT_SUFFIXES] if ASSETS.is_dir() else []
+    files += [Path(v) for v in options.values() if isinstance(v, (str, os.PathLike)) and Path(v).is_file()]
+    folder = os.environ.get("VBENCH_LITE_WEIGHTS")
+    if folder and Path(folder).is_dir():
+        files += [p for p in Path(folder).iterdir() if p.is_file() and p.suffix in WEIGHT_SUFFIXES]
+    return {str(p): _sha(p) for p in sorted(set(files))}
+
+
 def _metric_key(metric: Metric, ctx: MetricContext, salt: str) -> str:
     ident = {
         "metric": metric.name,
         "version": metric.version,
         "class": f"{type(metric).__module__}.{type(metric).__qualname__}",
         "options": ctx.options,
+        "weights": weights_fingerprint(ctx.options),
         "salt": salt,
         "vbench_lite": __version__,
     }

@@ -25,7 +25,7 @@ from vbench_lite.fsutil import atomic_write_bytes, atomic_write_json, cache_dir,
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_STEPS = 640
+DEFAULT_STEPS = 2000
 BATCH = 64
 LR = 3e-3
 NUM_TRAIN_MAX = 20_000
