@@ -18,6 +18,9 @@ Measured on the 2-core reference machine (2026-11-22): with ``OPENBLAS_NUM_THREA
 Cholesky 2.95 s vs sqrtm 17.8 s (6.0x, rel. diff 1e-12); with 2 BLAS threads on a machine
 shared at load 4, only 3.2x (14.9 s vs 48.3 s). End to end 2048 vs 2048 with cached reference
 statistics: 13.1 s; detector 82 videos/s (both at load 4).
+Idle machine, 2 BLAS threads (2026-11-29, 2000-step detector): Cholesky 0.95 s vs sqrtm 8.07 s
+(8.5x, rel. diff 6.3e-13; eigh 4.3x, eig 4.4x); detector 728 videos/s; reference statistics cold
+3.8 s; end to end 3.0 s. The load-4 figures above were contention, not the method.
 """
 
 from __future__ import annotations
