@@ -37,16 +37,12 @@ def swap(prompt: str, table: dict[str, str]) -> str:
 
 
 @torch.no_grad()
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--weights", default=str(WEIGHTS_DIR))
-    ap.add_argument("--num", type=int, default=512, help="held-out clips (validation split)")
-    ap.add_argument("--t", default="0.3,0.5,0.7,0.9", help="flow-matching times to average over")
-    args = ap.parse_args()
+def sensitivity(weights: str, num: int = 512, ts: tuple[float, ...] = (0.3, 0.5, 0.7, 0.9)) -> dict[str, float]:
+    """Held-out loss of every caption variant (mean over ``ts``) of the model in ``weights``."""
     torch.manual_seed(0)
-    model, _, sha = load_model(args.weights)
+    model, _, _ = load_model(weights)
     ae, ae_sha = load_autoencoder()
-    clips = encoded_clips(ae, ae_sha, args.num, split="validation")
+    clips = encoded_clips(ae, ae_sha, num, split="validation")
     moving = [i for i, p in enumerate(clips.prompts) if "moving" in p]
     x0 = clips.latents[moving]
     prompts = [clips.prompts[i] for i in moving]
@@ -54,9 +50,7 @@ def main() -> None:
     variants.update({f"{k} swapped": [swap(p, tab) for p in prompts] for k, tab in SWAPS.items()})
     gen = torch.Generator().manual_seed(0)
     eps = torch.randn(x0.shape, generator=gen)
-    ts = [float(t) for t in args.t.split(",")]
-    print(f"weights {args.weights} (sha256 {sha[:12]}), {len(moving)} moving validation clips, t in {ts}")
-    base = None
+    out = {}
     for name, caps in variants.items():
         text = model.encode_text(model.tokenize(caps))
         losses = []
@@ -64,8 +58,22 @@ def main() -> None:
             tt = torch.full((x0.shape[0],), t)
             v = model.velocity(interpolate(x0, eps, tt), tt, text)
             losses.append(float(F.mse_loss(v, velocity_target(x0, eps))))
-        loss = sum(losses) / len(losses)
-        base = loss if base is None else base
+        out[name] = sum(losses) / len(losses)
+    out["num_moving_clips"] = len(moving)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weights", default=str(WEIGHTS_DIR))
+    ap.add_argument("--num", type=int, default=512, help="held-out clips (validation split)")
+    ap.add_argument("--t", default="0.3,0.5,0.7,0.9", help="flow-matching times to average over")
+    args = ap.parse_args()
+    ts = tuple(float(t) for t in args.t.split(","))
+    res = sensitivity(args.weights, args.num, ts)
+    print(f"weights {args.weights}, {res.pop('num_moving_clips')} moving validation clips, t in {list(ts)}")
+    base = res["true caption"]
+    for name, loss in res.items():
         print(f"{name:18s} loss {loss:.5f}  ({(loss / base - 1) * 100:+.2f}% vs true caption)")
 
 

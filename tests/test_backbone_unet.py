@@ -173,3 +173,50 @@ def test_randomize_changes_zero_initialised_outputs():
     assert torch.equal(_run(model, x, tt, text), torch.zeros_like(x))  # zero-initialised output conv
     randomize(model)
     assert _run(model, x, tt, text).abs().sum() > 0
+
+
+def test_coordinate_channels_give_the_input_absolute_position():
+    grid = SpaceTimeUNet.coordinates(3, 6, 8, torch.zeros(1))
+    assert grid.shape == (3, 2, 6, 8)
+    assert torch.equal(grid[0, 0, 0], torch.linspace(-1, 1, 8))  # x grows along the width
+    assert torch.equal(grid[0, 1, :, 0], torch.linspace(-1, 1, 6))  # y grows along the height
+    model = tiny_model(coord_input=True)
+    assert model.unet.conv_in.in_channels == 4 + 2
+    for size in (6, 8, 12):  # any latent size
+        x, tt, text = _inputs(model, 1, 4, size)
+        assert _run(model, x, tt, text).shape == x.shape
+    # the coordinate channels reach the network: removing their input weights changes the output
+    x, tt, text = _inputs(model, 1, 4, 8)
+    with_coords = _run(model, x, tt, text)
+    with torch.no_grad():
+        model.unet.conv_in.weight[:, 4:] = 0
+    assert not torch.allclose(with_coords, _run(model, x, tt, text))
+
+
+def test_frame_film_conditions_each_frame_on_caption_and_frame_index():
+    model = tiny_model(frame_film=True)
+    x, tt, text = _inputs(model, 2, 4, 8)
+    with torch.no_grad():
+        c = model.unet.make_cond(tt, *text, frames=4, frame_index=None)
+    assert c.frame_film is not None and c.frame_film.shape == (2 * 4, model.unet.config.emb_dim)
+    assert not torch.allclose(c.frame_film[0], c.frame_film[1])  # differs between frames
+    # zero-initialised: a fresh model's per-frame term is exactly zero, i.e. the per-video FiLM
+    fresh = tiny_model(frame_film=True, randomized=False)
+    with torch.no_grad():
+        c0 = fresh.unet.make_cond(tt, *text, frames=4, frame_index=None)
+    assert torch.equal(c0.frame_film, torch.zeros_like(c0.frame_film))
+    # the caption changes the per-frame term
+    other = model.encode_text(model.tokenize(["a red circle moving right slowly on a black background"] * 2))
+    with torch.no_grad():
+        c2 = model.unet.make_cond(tt, *other, frames=4, frame_index=None)
+    assert not torch.allclose(c.frame_film, c2.frame_film)
+    assert _run(model, x, tt, text).shape == x.shape
+
+
+def test_configs_without_the_motion_options_load_as_before():
+    d = UNetConfig().to_dict()
+    for k in ("coord_input", "frame_film"):
+        d.pop(k)
+    cfg = UNetConfig.from_dict(d)
+    assert not cfg.coord_input and not cfg.frame_film
+    assert not hasattr(SpaceTimeUNet(cfg), "frame_film")

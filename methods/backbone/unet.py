@@ -51,6 +51,9 @@ class UNetConfig:
     emb_dim: int = 128
     text_dim: int = 64
     pos_dim: int = 32  # frame-index embedding width
+    # Prompted-motion conditioning (off in the shipped baseline; see issue 3's direction analysis):
+    coord_input: bool = False  # two normalised x/y coordinate channels appended to the input (CoordConv)
+    frame_film: bool = False  # per-frame FiLM from (pooled text, frame index): text x time interaction
 
     def __post_init__(self) -> None:
         n = len(self.widths)
@@ -84,7 +87,11 @@ class SpaceTimeUNet(nn.Module):
         gc, hc, e = cfg.group_channels, cfg.head_channels, cfg.emb_dim
         self.time_mlp = nn.Sequential(nn.Linear(e, e), nn.SiLU(), nn.Linear(e, e))
         self.text_proj = nn.Linear(cfg.text_dim, e)
-        self.conv_in = nn.Conv2d(cfg.latent_channels, cfg.widths[0], 3, padding=1)
+        self.conv_in = nn.Conv2d(cfg.latent_channels + 2 * cfg.coord_input, cfg.widths[0], 3, padding=1)
+        if cfg.frame_film:  # zero-initialised output: starts as the per-video FiLM
+            self.frame_film = nn.Sequential(
+                nn.Linear(cfg.text_dim + cfg.pos_dim, e), nn.SiLU(), zero_(nn.Linear(e, e))
+            )
         self._plan: list[tuple[str, str]] = []  # (name, kind) in execution order
 
         def level(prefix: str, width: int, temporal: str, xattn: bool, n: int) -> nn.ModuleDict:
@@ -169,7 +176,20 @@ class SpaceTimeUNet(nn.Module):
             raise ValueError(f"frame_index must be [T] or [B, T] = [{b}, {frames}], got {tuple(frame_index.shape)}")
         # Timestep embedding of 1000 * t, as in DDPM/ADM-style sinusoidal time conditioning.
         emb = self.time_mlp(sinusoidal(t * 1000.0, self.config.emb_dim)) + self.text_proj(text_pooled)
-        return Cond(b, frames, emb, text, text_keep, sinusoidal(frame_index, self.config.pos_dim))
+        pos = sinusoidal(frame_index, self.config.pos_dim)
+        frame_film = None
+        if self.config.frame_film:
+            both = torch.cat([text_pooled.unsqueeze(1).expand(b, frames, -1), pos], dim=-1)
+            frame_film = self.frame_film(both).reshape(b * frames, -1)
+        return Cond(b, frames, emb, text, text_keep, pos, frame_film)
+
+    @staticmethod
+    def coordinates(rows: int, hh: int, ww: int, like: torch.Tensor) -> torch.Tensor:
+        """Normalised x and y in [-1, 1] at every latent position, ``[rows, 2, h, w]`` (any size)."""
+        ys = torch.linspace(-1.0, 1.0, hh, dtype=like.dtype, device=like.device)
+        xs = torch.linspace(-1.0, 1.0, ww, dtype=like.dtype, device=like.device)
+        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"))  # [2, h, w]: x then y
+        return grid.expand(rows, 2, hh, ww)
 
     def forward(
         self,
@@ -186,7 +206,10 @@ class SpaceTimeUNet(nn.Module):
         if skip:
             self.check_skip(skip)
         c = self.make_cond(t, text, text_keep, text_pooled, frames, frame_index)
-        h = self.conv_in(x.transpose(1, 2).reshape(b * frames, ch, hh, ww))
+        h = x.transpose(1, 2).reshape(b * frames, ch, hh, ww)
+        if self.config.coord_input:
+            h = torch.cat([h, self.coordinates(b * frames, hh, ww, h)], dim=1)
+        h = self.conv_in(h)
         skips: list[torch.Tensor] = []
         for name, kind in self._plan:
             if kind == "push":
