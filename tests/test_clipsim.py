@@ -72,7 +72,6 @@ def test_manifest_matches_shipped_weights(shapes_clip) -> None:
     assert acc["text_to_frame_top1"] > 0.7  # chance is ~1/150
 
 
-@pytest.mark.xfail(strict=True, reason="issue 5 target missed: shipped shapes-clip reaches 0.869, not 0.90")
 def test_heldout_retrieval_reaches_target() -> None:
     manifest = json.loads(SHAPES_CLIP_MANIFEST.read_text())
     assert manifest["accuracy"] >= 0.90  # held-out text-to-frame top-1, motion phrase removed

@@ -32,7 +32,7 @@ from vbench_lite.fsutil import atomic_write_bytes, atomic_write_json, cache_dir,
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_STEPS = 1600
+DEFAULT_STEPS = 3200
 BATCH = 128
 LR = 2e-3
 WARMUP = 100
