@@ -21,7 +21,9 @@ PY
 fi
 for m in "${methods[@]}"; do
   echo "== $m"
-  python -m vbench_lite run --method "$m" --out "$out"
+  # 1 warm-up and 9 timed runs: with the default 3 cold runs, two idle re-runs of the same commit
+  # gave tpdiff 1.53x and 1.06x (shared cloud vCPUs); latency is the one column that needs repeats.
+  python -m vbench_lite run --method "$m" --out "$out" --warmup 1 --latency-repeats 9
 done
 python -m vbench_lite leaderboard --results "$out" --suite shapes --out leaderboards/shapes
 python scripts/update_readme_table.py --suite shapes
