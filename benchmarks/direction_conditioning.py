@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=800)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--num-videos", type=int, default=64, help="eval prompts generated per arm")
-    p.add_argument("--num-clips", type=int, default=512, help="held-out clips for the swap losses")
+    p.add_argument("--num-clips", type=int, default=256, help="held-out clips for the swap losses")
     p.add_argument("--only", choices=tuple(ARMS), action="append", help="run only this arm (repeatable)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
