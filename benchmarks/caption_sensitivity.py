@@ -23,15 +23,23 @@ from vbench_lite.methods.backbone.model import load_model
 from vbench_lite.methods.baseline.recipe import WEIGHTS_DIR
 
 SWAPS = {
-    "direction": {"left": "right", "right": "left", "up": "down", "down": "up"},
+    "direction": {"left": "right", "right": "left", "up": "down", "down": "up"},  # sign, same axis
+    "axis": {"left": "up", "up": "left", "right": "down", "down": "right"},  # the other axis
     "colour": {"red": "blue", "blue": "green", "green": "red", "yellow": "purple", "purple": "yellow",
                "orange": "cyan", "cyan": "orange", "white": "red", "black": "red", "gray": "red"},
     "shape": {"circle": "square", "square": "triangle", "triangle": "cross", "cross": "circle"},
 }
 
 
+MOTION_SWAPS = ("direction", "axis")
+
+
 def swap(prompt: str, table: dict[str, str]) -> str:
-    # only the object words: the background phrase keeps its colour
+    """``prompt`` with its words replaced by ``table``: a motion table acts on the word after "moving"
+    only (so "to the left of" keeps its relation), the others on the object words only (the
+    background phrase keeps its colour)."""
+    if table in (SWAPS[k] for k in MOTION_SWAPS):
+        return re.sub(r"\bmoving (\w+)", lambda m: "moving " + table.get(m.group(1), m.group(1)), prompt)
     head, sep, tail = prompt.partition(" on a ")
     return re.sub(r"\b(\w+)\b", lambda m: table.get(m.group(1), m.group(1)), head) + sep + tail
 

@@ -25,16 +25,16 @@ regenerated from the same seeds with their direction words swapped. Usage::
 Measured 2026-11-29 (``--steps 3000``, seed 0, 128 eval prompts of which 111 move, idle 2-core
 machine at ~145 clips/s, about 13 min of training per arm):
 
-| arm | dir. swap loss t=0.95 / 0.3-0.9 | colour swap | direction match | swapped words: follow swapped / original |
-|---|---|---|---|---|
-| control | -0.03% / +0.02% | +18.8% / +114.5% | 27.9% | 23.4% / 27.0% |
-| motion-cond | +0.02% / -0.01% | +19.4% / +127.1% | 32.4% | 22.5% / 33.3% |
-| motion-cond-hi-t | -0.01% / -0.00% | +25.1% / +152.1% | 40.5% | 48.6% / 38.7% |
+| arm | sign swap loss t=0.95 / 0.3-0.9 | axis swap | colour swap | direction match | swapped words: follow swapped / original |
+|---|---|---|---|---|---|
+| control | -0.05% / -0.01% | +0.08% / +0.44% | +18.8% / +114.5% | 27.9% | 22.5% / 26.1% |
+| motion-cond | +0.01% / -0.03% | +0.04% / +0.08% | +19.4% / +127.1% | 32.4% | 22.5% / 33.3% |
+| motion-cond-hi-t | -0.03% / -0.06% | +4.83% / +10.83% | +25.1% / +152.1% | 40.5% | 49.5% / 39.6% |
 
 No arm uses the *sign* of the direction (left vs right): swapping the words changes neither the
-loss nor where the generated object goes. ``motion-cond-hi-t`` has learned the *axis*: 87% of its
-swapped-word videos still move along the prompted axis (against ~50% for the control), which the
-left<->right / up<->down swap cannot detect.
+loss nor where the generated object goes. ``motion-cond-hi-t`` has learned the *axis* (loss +4.8%
+/ +10.8% when left/right is replaced by up/down; 89% of its sign-swapped videos move along the
+prompted axis, against ~49% for the control).
 """
 
 from __future__ import annotations
@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             res = sensitivity(str(weights), args.num_clips, ts)
             base = res["true caption"]
             row[label] = {k.replace(" swapped", ""): round(100 * (res[k] / base - 1), 2)
-                          for k in ("direction swapped", "colour swapped", "shape swapped", "empty caption")}
+                          for k in ("direction swapped", "axis swapped", "colour swapped", "shape swapped",
+                                    "empty caption")}
             row[label]["true caption loss"] = round(base, 5)
         row["prompt following"] = prompt_following(weights, args.num_videos)
         report[name] = row
