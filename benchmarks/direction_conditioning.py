@@ -14,6 +14,7 @@ This script trains, side by side from the same seed, data and recipe, for the sa
 - ``motion-cond``: the same UNet with ``coord_input`` (x/y coordinate channels at the input) and
   ``frame_film`` (per-frame FiLM from the pooled caption and the frame index), +6% parameters;
 - ``motion-cond-hi-t``: ``motion-cond`` trained with flow-matching times shifted to high noise;
+- ``control-hi-t``: the shipped UNet with that timestep shift alone;
 
 then prints for each: the held-out loss change when the direction / colour / shape words are
 swapped (at high and middle noise), and the colour and direction match of generated ``eval`` videos
@@ -61,6 +62,7 @@ ARMS: dict[str, tuple[UNetConfig, dict[str, float]]] = {
     "control": (UNetConfig(), {}),
     "motion-cond": (MOTION, {}),
     "motion-cond-hi-t": (MOTION, {"t_mean": 1.0}),
+    "control-hi-t": (UNetConfig(), {"t_mean": 1.0}),
 }
 
 
