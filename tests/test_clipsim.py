@@ -149,3 +149,13 @@ def test_vit_b_32_random_weights_round_trip(tmp_path) -> None:
     video = frames[None]
     expected = float((img @ txt.T).mean())
     assert clipsim(video[0], "a red circle", backbone) == pytest.approx(expected, abs=1e-5)
+
+
+def test_shapes_clip_out_is_a_file_or_a_folder(tmp_path) -> None:
+    from vbench_lite.metrics.clip_models import SHAPES_CLIP_WEIGHTS
+    from vbench_lite.metrics.clip_train import weights_path
+
+    assert weights_path(None) == SHAPES_CLIP_WEIGHTS
+    assert weights_path(tmp_path / "w.safetensors") == tmp_path / "w.safetensors"
+    assert weights_path(tmp_path) == tmp_path / "shapes_clip.safetensors"  # an existing folder
+    assert weights_path(str(tmp_path / "new")) == tmp_path / "new" / "shapes_clip.safetensors"

@@ -199,12 +199,23 @@ def _zero_unseen_token_rows(model: torch.nn.Module, tok: Any, captions: list[str
     return int(keep.sum())
 
 
+def weights_path(out: str | os.PathLike[str] | None) -> Path:
+    """Where ``train --detector shapes-clip --out OUT`` writes: a ``.safetensors`` file as given, else a
+    folder (like the other detectors' ``--out``) holding ``shapes_clip.safetensors``."""
+    from vbench_lite.metrics.clip_models import SHAPES_CLIP_WEIGHTS
+
+    if not out:
+        return SHAPES_CLIP_WEIGHTS
+    p = Path(out)
+    return p if p.suffix == ".safetensors" else p / SHAPES_CLIP_WEIGHTS.name
+
+
 def train_shapes_clip(*, steps: int | None = None, seed: int = 0, out: str | os.PathLike[str] | None = None) -> dict:
     """Train ``shapes-clip``; write fp16 safetensors + a JSON manifest; return the manifest.
 
-    ``out`` is the weights file (default: the shipped ``vbench_lite/assets/shapes_clip.safetensors``,
-    as the other embedded detectors' trainers do); the manifest goes next to it with the suffix
-    ``.json``.
+    ``out`` is a ``.safetensors`` weights file or a folder for ``shapes_clip.safetensors`` (default:
+    the shipped ``vbench_lite/assets/shapes_clip.safetensors``); the manifest goes next to it with
+    the suffix ``.json``. It is resolved before training, so a bad ``--out`` never costs a run.
     """
     from safetensors.torch import save
 
@@ -219,9 +230,7 @@ def train_shapes_clip(*, steps: int | None = None, seed: int = 0, out: str | os.
     steps = DEFAULT_STEPS if steps is None else int(steps)
     if steps < 1:
         raise ValueError(f"--steps must be at least 1, got {steps}")
-    from vbench_lite.metrics.clip_models import SHAPES_CLIP_WEIGHTS
-
-    out_path = Path(out) if out else SHAPES_CLIP_WEIGHTS
+    out_path = weights_path(out)
     t0 = time.time()
     data = training_data()
     frames, captions, negatives = data["frames"], data["captions"], data["negatives"]
