@@ -34,19 +34,22 @@ SWAPS = {
 MOTION_SWAPS = ("direction", "axis")
 
 
-def swap(prompt: str, table: dict[str, str]) -> str:
-    """``prompt`` with its words replaced by ``table``: a motion table acts on the word after "moving"
-    only (so "to the left of" keeps its relation), the others on the object words only (the
+def swap(prompt: str, kind: str) -> str:
+    """``prompt`` with the words of ``SWAPS[kind]`` replaced: a motion swap acts on the word after
+    "moving" only (so "to the left of" keeps its relation), the others on the object words only (the
     background phrase keeps its colour)."""
-    if table in (SWAPS[k] for k in MOTION_SWAPS):
+    table = SWAPS[kind]
+    if kind in MOTION_SWAPS:
         return re.sub(r"\bmoving (\w+)", lambda m: "moving " + table.get(m.group(1), m.group(1)), prompt)
     head, sep, tail = prompt.partition(" on a ")
     return re.sub(r"\b(\w+)\b", lambda m: table.get(m.group(1), m.group(1)), head) + sep + tail
 
 
 @torch.no_grad()
-def sensitivity(weights: str, num: int = 256, ts: tuple[float, ...] = (0.3, 0.5, 0.7, 0.9)) -> dict[str, float]:
-    """Held-out loss of every caption variant (mean over ``ts``) of the model in ``weights``."""
+def sensitivity(weights: str, num: int = 256, ts: tuple[float, ...] = (0.3, 0.5, 0.7, 0.9)
+                ) -> tuple[dict[str, dict[float, float]], int]:
+    """Held-out loss of every caption variant at every time in ``ts`` (``{variant: {t: loss}}``) of
+    the model in ``weights``, and the number of moving clips it was measured on."""
     torch.manual_seed(0)
     model, _, _ = load_model(weights)
     ae, ae_sha = load_autoencoder()
@@ -55,20 +58,22 @@ def sensitivity(weights: str, num: int = 256, ts: tuple[float, ...] = (0.3, 0.5,
     x0 = clips.latents[moving]
     prompts = [clips.prompts[i] for i in moving]
     variants = {"true caption": prompts, "empty caption": [""] * len(prompts)}
-    variants.update({f"{k} swapped": [swap(p, tab) for p in prompts] for k, tab in SWAPS.items()})
+    variants.update({f"{k} swapped": [swap(p, k) for p in prompts] for k in SWAPS})
     gen = torch.Generator().manual_seed(0)
     eps = torch.randn(x0.shape, generator=gen)
-    out = {}
+    out: dict[str, dict[float, float]] = {}
     for name, caps in variants.items():
         text = model.encode_text(model.tokenize(caps))
-        losses = []
+        out[name] = {}
         for t in ts:
             tt = torch.full((x0.shape[0],), t)
             v = model.velocity(interpolate(x0, eps, tt), tt, text)
-            losses.append(float(F.mse_loss(v, velocity_target(x0, eps))))
-        out[name] = sum(losses) / len(losses)
-    out["num_moving_clips"] = len(moving)
-    return out
+            out[name][t] = float(F.mse_loss(v, velocity_target(x0, eps)))
+    return out, len(moving)
+
+
+def mean_over(losses: dict[float, float], ts: tuple[float, ...]) -> float:
+    return sum(losses[t] for t in ts) / len(ts)
 
 
 def main() -> None:
@@ -78,10 +83,11 @@ def main() -> None:
     ap.add_argument("--t", default="0.3,0.5,0.7,0.9", help="flow-matching times to average over")
     args = ap.parse_args()
     ts = tuple(float(t) for t in args.t.split(","))
-    res = sensitivity(args.weights, args.num, ts)
-    print(f"weights {args.weights}, {res.pop('num_moving_clips')} moving validation clips, t in {list(ts)}")
-    base = res["true caption"]
-    for name, loss in res.items():
+    res, num_moving = sensitivity(args.weights, args.num, ts)
+    print(f"weights {args.weights}, {num_moving} moving validation clips, t in {list(ts)}")
+    base = mean_over(res["true caption"], ts)
+    for name, per_t in res.items():
+        loss = mean_over(per_t, ts)
         print(f"{name:18s} loss {loss:.5f}  ({(loss / base - 1) * 100:+.2f}% vs true caption)")
 
 

@@ -35,13 +35,7 @@ class Cond:
     text: torch.Tensor  # [B, L, D] caption token features
     text_keep: torch.Tensor  # [B, L] bool, True for real tokens
     frame_emb: torch.Tensor  # [B, T, P] sinusoidal embedding of absolute frame indices
-    frame_film: torch.Tensor | None = None  # [B*T, E] per-frame text x frame-index embedding, if enabled
-
-    def rows_emb(self) -> torch.Tensor:
-        """The FiLM input of every frame row ``[B*T, E]``: the per-video embedding, plus the per-frame
-        text x frame-index term when the UNet has one (``UNetConfig.frame_film``)."""
-        e = per_frame(self.emb, self.frames)
-        return e if self.frame_film is None else e + self.frame_film
+    frame_film: torch.Tensor | None = None  # [B*T, E] per-frame text x frame-index term (UNetConfig.frame_film)
 
 
 def sinusoidal(x: torch.Tensor, dim: int, max_period: float = 10_000.0) -> torch.Tensor:
@@ -83,7 +77,7 @@ class ResBlock(nn.Module):
         if c.frame_film is None:  # one FiLM per video, repeated over its frames (cheaper)
             film = per_frame(self.film(F.silu(c.emb)), c.frames)
         else:
-            film = self.film(F.silu(c.rows_emb()))
+            film = self.film(F.silu(per_frame(c.emb, c.frames) + c.frame_film))
         scale, shift = film[:, :, None, None].chunk(2, dim=1)
         x = self.norm2(x) * (1 + scale) + shift
         return h + self.conv2(F.silu(x))
