@@ -67,12 +67,6 @@ ARMS: dict[str, tuple[UNetConfig, dict[str, float]]] = {
     "motion-cond": (MOTION, {}),
     "motion-cond-hi-t": (MOTION, {"t_mean": 1.0}),
     "control-hi-t": (UNetConfig(), {"t_mean": 1.0}),
-    # Token-level text x frame x position at both levels: cross-attention at the 8x8 level too, with
-    # the frame-index embedding in its queries, and coordinate input channels.
-    "st-xattn-hi-t": (UNetConfig(coord_input=True, cross_attention=(True, True), xattn_frame_pos=True),
-                      {"t_mean": 1.0}),
-    "st-xattn-film-hi-t": (UNetConfig(coord_input=True, frame_film=True, cross_attention=(True, True),
-                                      xattn_frame_pos=True), {"t_mean": 1.0}),
 }
 
 

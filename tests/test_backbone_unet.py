@@ -213,34 +213,10 @@ def test_frame_film_conditions_each_frame_on_caption_and_frame_index():
     assert _run(model, x, tt, text).shape == x.shape
 
 
-def test_cross_attention_queries_can_carry_the_frame_index():
-    model = tiny_model(xattn_frame_pos=True, cross_attention=(True, True))
-    xattn = model.unet.get_submodule("down.0.xattn.0")
-    assert xattn.pos is not None and xattn.pos.in_features == model.unet.config.pos_dim
-    # A still input (every frame equal) gives per-frame different cross-attention output only
-    # because of the frame embedding in the queries.
-    x, tt, text = _inputs(model, 1, 4, 8)
-    h = x[:, :, :1].expand(1, 4, 4, 8, 8).transpose(1, 2).reshape(4, 4, 8, 8)
-    h = model.unet.conv_in(h)
-    with torch.no_grad():
-        c = model.unet.make_cond(tt, *text, frames=4, frame_index=None)
-        out = xattn(h, c)
-    assert not torch.allclose(out[0], out[1])
-    with torch.no_grad():
-        xattn.pos.weight.zero_()
-        xattn.pos.bias.zero_()
-        flat = xattn(h, c)
-    assert torch.allclose(flat[0], flat[1])
-    for size in (6, 8, 12):
-        x, tt, text = _inputs(model, 1, 3, size)
-        assert _run(model, x, tt, text).shape == x.shape
-    assert SpaceTimeUNet(tiny_unet_config()).get_submodule("down.1.xattn.0").pos is None
-
-
 def test_configs_without_the_motion_options_load_as_before():
     d = UNetConfig().to_dict()
-    for k in ("coord_input", "frame_film", "xattn_frame_pos"):
+    for k in ("coord_input", "frame_film"):
         d.pop(k)
     cfg = UNetConfig.from_dict(d)
-    assert not cfg.coord_input and not cfg.frame_film and not cfg.xattn_frame_pos
+    assert not cfg.coord_input and not cfg.frame_film
     assert not hasattr(SpaceTimeUNet(cfg), "frame_film")

@@ -161,15 +161,10 @@ def make_temporal(kind: str, channels: int, group_channels: int, head_channels: 
 class CrossAttention(nn.Module):
     """Text cross-attention: every space-time position of a video attends to its caption tokens."""
 
-    def __init__(
-        self, channels: int, text_dim: int, group_channels: int, head_channels: int, pos_dim: int = 0
-    ) -> None:
+    def __init__(self, channels: int, text_dim: int, group_channels: int, head_channels: int) -> None:
         super().__init__()
         self.heads = max(1, channels // head_channels)
         self.norm = group_norm(channels, group_channels)
-        # Optional frame-index embedding added to the queries, so which caption token a position
-        # attends to can depend on the frame (UNetConfig.xattn_frame_pos).
-        self.pos = nn.Linear(pos_dim, channels) if pos_dim else None
         self.q = nn.Linear(channels, channels)
         self.kv = nn.Linear(text_dim, 2 * channels)
         self.out = zero_(nn.Linear(channels, channels))
@@ -177,10 +172,7 @@ class CrossAttention(nn.Module):
     def forward(self, h: torch.Tensor, c: Cond) -> torch.Tensor:
         bt, ch, hh, ww = h.shape
         b, t, nh = c.batch, c.frames, self.heads
-        x = self.norm(h).view(b, t, ch, hh * ww).permute(0, 1, 3, 2)  # [B, T, HW, C]
-        if self.pos is not None:
-            x = x + self.pos(c.frame_emb).unsqueeze(2)
-        x = x.reshape(b, t * hh * ww, ch)
+        x = self.norm(h).view(b, t, ch, hh * ww).permute(0, 1, 3, 2).reshape(b, t * hh * ww, ch)
         q = self.q(x).view(b, -1, nh, ch // nh).transpose(1, 2)
         k, v = self.kv(c.text).view(b, -1, 2, nh, ch // nh).permute(2, 0, 3, 1, 4)
         a = F.scaled_dot_product_attention(q, k, v, attn_mask=c.text_keep[:, None, None, :])

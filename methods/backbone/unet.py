@@ -54,7 +54,6 @@ class UNetConfig:
     # Prompted-motion conditioning (off in the shipped baseline; see issue 3's direction analysis):
     coord_input: bool = False  # two normalised x/y coordinate channels appended to the input (CoordConv)
     frame_film: bool = False  # per-frame FiLM from (pooled text, frame index): text x time interaction
-    xattn_frame_pos: bool = False  # frame-index embedding added to cross-attention queries
 
     def __post_init__(self) -> None:
         n = len(self.widths)
@@ -86,7 +85,6 @@ class SpaceTimeUNet(nn.Module):
         super().__init__()
         cfg = self.config = config or UNetConfig()
         gc, hc, e = cfg.group_channels, cfg.head_channels, cfg.emb_dim
-        xp = cfg.pos_dim if cfg.xattn_frame_pos else 0
         self.time_mlp = nn.Sequential(nn.Linear(e, e), nn.SiLU(), nn.Linear(e, e))
         self.text_proj = nn.Linear(cfg.text_dim, e)
         self.conv_in = nn.Conv2d(cfg.latent_channels + 2 * cfg.coord_input, cfg.widths[0], 3, padding=1)
@@ -102,7 +100,7 @@ class SpaceTimeUNet(nn.Module):
                 "temporal": nn.ModuleList(make_temporal(temporal, width, gc, hc, cfg.pos_dim) for _ in range(n)),
             })
             if xattn:
-                d["xattn"] = nn.ModuleList(CrossAttention(width, cfg.text_dim, gc, hc, xp) for _ in range(n))
+                d["xattn"] = nn.ModuleList(CrossAttention(width, cfg.text_dim, gc, hc) for _ in range(n))
             return d
 
         nl = len(cfg.widths)
@@ -126,7 +124,7 @@ class SpaceTimeUNet(nn.Module):
             )
             if cfg.cross_attention[-1]:
                 self.mid["xattn"] = nn.ModuleList(
-                    CrossAttention(wm, cfg.text_dim, gc, hc, xp) for _ in range(cfg.mid_blocks - 1)
+                    CrossAttention(wm, cfg.text_dim, gc, hc) for _ in range(cfg.mid_blocks - 1)
                 )
         for j in range(cfg.mid_blocks):
             self._plan.append((f"mid.res.{j}", "res"))
