@@ -67,6 +67,8 @@ ARMS: dict[str, tuple[UNetConfig, dict[str, float]]] = {
     "motion-cond": (MOTION, {}),
     "motion-cond-hi-t": (MOTION, {"t_mean": 1.0}),
     "control-hi-t": (UNetConfig(), {"t_mean": 1.0}),
+    # 3x the learning rate: shortened the position-prior plateau in benchmarks/direction_plateau.py
+    "control-hi-t-lr3": (UNetConfig(), {"t_mean": 1.0, "lr": 3e-3}),
 }
 
 
