@@ -33,13 +33,16 @@ machine at ~145 clips/s, about 13 min of training per arm):
 | motion-cond-hi-t | -0.03% / -0.06% | +4.83% / +10.83% | +25.1% / +152.1% | 40.5% | 49.5% / 39.6% |
 | control-hi-t | -0.02% / -0.07% | +3.23% / +7.38% | +24.8% / +143.0% | 45.9% | 39.6% / 45.0% |
 | control-hi-t, ``--steps 6000`` | -0.06% / -0.10% | +13.06% / +47.22% | +33.3% / +216.2% | 51.4% | 45.9% / 52.3% |
+| control-hi-t-lr3 (lr 3e-3; measured 2026-11-29, 4.2 steps/s on 2 threads) | -0.04% / -0.00% | +2.34% / +3.81% | +25.2% / +192.7% | 44.1% | 28.8% / 42.3% |
 
 No arm uses the *sign* of the direction (left vs right): swapping the words changes neither the
 loss nor where the generated object goes. ``motion-cond-hi-t`` has learned the *axis* (loss +4.8%
 / +10.8% when left/right is replaced by up/down; 89% of its sign-swapped videos move along the
 prompted axis, against ~49% for the control); the timestep shift alone (``control-hi-t``) gets most
 of that (+3.2% / +7.4%, 85% on axis); at 6000 steps it is on the prompted axis for ~98% of videos and
-still ignores the sign.
+still ignores the sign. Tripling the learning rate (``control-hi-t-lr3``), which shortened the
+position-prior plateau in ``benchmarks/direction_plateau.py``, changed nothing at 3000 steps: its
+high-noise mean prediction is still a centred track (``--probe``), and the sign is still ignored.
 """
 
 from __future__ import annotations
