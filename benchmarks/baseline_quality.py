@@ -68,6 +68,19 @@ def analyse(video: torch.Tensor, attrs: dict, fg_threshold: float, min_travel: f
     return out
 
 
+def match_rates(rows: list[dict], items: list) -> dict:
+    """Colour match over all videos and over single-object ones, and direction match over the moving
+    ones (percentages), from the :func:`analyse` rows of ``items``."""
+    moving = [r for r, it in zip(rows, items) if it.attributes["direction"] != "still"]
+    single = [r for r, it in zip(rows, items) if it.attributes["num_objects"] == 1]
+    return {
+        "color_match_pct": 100.0 * sum(r["color_ok"] for r in rows) / len(rows),
+        "color_match_single_object_pct": 100.0 * sum(r["color_ok"] for r in single) / max(1, len(single)),
+        "direction_match_moving_pct": 100.0 * sum(r["direction_ok"] for r in moving) / max(1, len(moving)),
+        "num_moving": len(moving),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--method", default="baseline")
@@ -115,17 +128,12 @@ def main(argv: list[str] | None = None) -> int:
         videos = torch.cat(chunks)
     gen_s = time.perf_counter() - t0
     rows = [analyse(v, it.attributes, args.fg_threshold, args.min_travel) for v, it in zip(videos, items)]
-    moving = [r for r, it in zip(rows, items) if it.attributes["direction"] != "still"]
-    single = [r for r, it in zip(rows, items) if it.attributes["num_objects"] == 1]
     summary = {
         "method": "real videos" if args.real else args.method,
         "split": args.split,
         "sampler": None if args.real else str(method.generator.sampler),
         "num_videos": len(rows),
-        "color_match_pct": 100.0 * sum(r["color_ok"] for r in rows) / len(rows),
-        "color_match_single_object_pct": 100.0 * sum(r["color_ok"] for r in single) / max(1, len(single)),
-        "direction_match_moving_pct": 100.0 * sum(r["direction_ok"] for r in moving) / max(1, len(moving)),
-        "num_moving": len(moving),
+        **match_rates(rows, items),
         "targets": {"color_match_pct": 80.0, "direction_match_moving_pct": 70.0},
         "generation_s": gen_s,
         "fg_threshold": args.fg_threshold,

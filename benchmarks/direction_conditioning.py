@@ -55,13 +55,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from baseline_quality import analyse
-from caption_sensitivity import mean_over, sensitivity, swap
+from baseline_quality import analyse, match_rates
+from caption_sensitivity import SWAPS, mean_over, sensitivity, swap
 
 from vbench_lite.fsutil import cache_dir
 from vbench_lite.methods.backbone.unet import UNetConfig
 
-FLIP = {"left": "right", "right": "left", "up": "down", "down": "up"}
 MOTION = UNetConfig(coord_input=True, frame_film=True)
 # arm -> (UNet, flow recipe overrides); "hi-t" draws training times from a logit-normal centred at
 # t = 0.73 (mean 1.0) instead of 0.5, i.e. more steps at the high noise where the caption decides layout.
@@ -109,12 +108,13 @@ def prompt_following(weights: Path, num: int) -> dict[str, float]:
     follows_original = sum(analyse(v, items[i].attributes, 60.0, 1.0)["direction_ok"]
                            for v, i in zip(swapped, moving))
     follows_swapped = sum(
-        analyse(v, dict(items[i].attributes, direction=FLIP[items[i].attributes["direction"]]), 60.0, 1.0)[
+        analyse(v, dict(items[i].attributes, direction=SWAPS["direction"][items[i].attributes["direction"]]), 60.0, 1.0)[
             "direction_ok"] for v, i in zip(swapped, moving))
     n = max(1, len(moving))
-    return {"color_match_pct": 100.0 * sum(r["color_ok"] for r in rows) / len(rows),
-            "direction_match_moving_pct": 100.0 * sum(rows[i]["direction_ok"] for i in moving) / n,
-            "num_moving": len(moving),
+    rates = match_rates(rows, items)
+    return {"color_match_pct": rates["color_match_pct"],
+            "direction_match_moving_pct": rates["direction_match_moving_pct"],
+            "num_moving": rates["num_moving"],
             "swapped_words_follow_swapped_pct": 100.0 * follows_swapped / n,
             "swapped_words_follow_original_pct": 100.0 * follows_original / n,
             "swapped_words_mean_abs_pixel_change": float(

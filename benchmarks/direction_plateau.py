@@ -52,15 +52,22 @@ import torch
 from torch.nn import functional as F
 
 CAPTION = "a red circle moving {} quickly on a black background"
+AXIS = {"left": "x", "right": "x", "up": "y", "down": "y"}  # the image axis each direction moves along
+T_TRAIN = 0.97  # the one flow time the plateau experiment trains and probes at
+
+
+def track(mass: torch.Tensor, axis: str) -> tuple[float, float]:
+    """Centroid (px) of ``mass`` ``[T, H, W]`` along ``axis`` ("x" or "y") in the first and last frame."""
+    per_line = mass.sum(1) if axis == "x" else mass.sum(2)  # [T, W] or [T, H]
+    pos = torch.arange(per_line.shape[-1], dtype=torch.float32)
+    c = (per_line * pos).sum(-1) / per_line.sum(-1).clamp(min=1e-6)
+    return float(c[0]), float(c[-1])
 
 
 def red_track(autoencoder, z: torch.Tensor) -> tuple[float, float]:
     """Horizontal centroid (px) of the red mass in the first and last frame of latent video ``z``."""
     vid = autoencoder.decode_video(z)[0].float()  # [T, 3, H, W]
-    red = (vid[:, 0] - vid[:, 1]).clamp(min=0)
-    xs = torch.arange(red.shape[-1], dtype=torch.float32)
-    cx = (red.sum(1) * xs).sum(-1) / red.sum((1, 2)).clamp(min=1e-6)
-    return float(cx[0]), float(cx[-1])
+    return track((vid[:, 0] - vid[:, 1]).clamp(min=0), "x")
 
 
 def mean_prediction(model, ids: torch.Tensor, t: float, shape: tuple[int, ...], n: int = 64) -> torch.Tensor:
@@ -87,6 +94,7 @@ def probe(weights: str) -> None:
 def plateau(groups: tuple[str, ...], steps: int, cross_attention_all: bool, seed: int, backgrounds: str,
             lr: float = 1e-3) -> None:
     from vbench_lite.methods.backbone.autoencoder import load_autoencoder
+    from vbench_lite.methods.backbone.flow import velocity_target
     from vbench_lite.methods.backbone.latents import encoded_clips
     from vbench_lite.methods.backbone.model import VideoDiffusion
     from vbench_lite.methods.backbone.unet import UNetConfig
@@ -107,7 +115,7 @@ def plateau(groups: tuple[str, ...], steps: int, cross_attention_all: bool, seed
     ids = model.tokenize([clips.prompts[i] for i in sel])
     # One probe caption per group: the group's first clip (its colour is whatever that clip has).
     first = {g: next(k for k, i in enumerate(sel) if items[i].attributes["direction"] == g) for g in groups}
-    print(f"{len(sel)} clips ({', '.join(groups)}; single object, fast, {backgrounds} background(s)), t = 0.97")
+    print(f"{len(sel)} clips ({', '.join(groups)}; single object, fast, {backgrounds} background(s)), t = {T_TRAIN}")
     for g, k in first.items():
         a, b = centroid(ae, x0_all[[i for i, s in enumerate(sel) if items[s].attributes["direction"] == g]], g)
         print(f"  data mean, {g}: {AXIS[g]} {a:.1f} -> {b:.1f} px (probe caption: {clips.prompts[sel[k]]!r})")
@@ -118,23 +126,23 @@ def plateau(groups: tuple[str, ...], steps: int, cross_attention_all: bool, seed
         idx = torch.randint(len(sel), (32,), generator=gen)
         x0 = x0_all[idx]
         eps = torch.randn(x0.shape, generator=gen)
-        v = model.velocity(0.03 * x0 + 0.97 * eps, torch.full((32,), 0.97), model.encode_text(ids[idx]))
-        loss = F.mse_loss(v, eps - x0)
+        # x_t with Python-float weights: flow.interpolate's float32 (1 - t) rounds differently and
+        # moves the documented step-by-step numbers.
+        xt = (1 - T_TRAIN) * x0 + T_TRAIN * eps
+        v = model.velocity(xt, torch.full((32,), T_TRAIN), model.encode_text(ids[idx]))
+        loss = F.mse_loss(v, velocity_target(x0, eps))
         opt.zero_grad()
         loss.backward()
         opt.step()
         if step % 100 == 0:
             tracks = []
             for g, k in first.items():
-                z = mean_prediction(model, ids[k : k + 1], 0.97, tuple(x0_all.shape[1:]))
+                z = mean_prediction(model, ids[k : k + 1], T_TRAIN, tuple(x0_all.shape[1:]))
                 with torch.no_grad():
                     a, b = centroid(ae, z, g)
                 tracks.append(f"{g} {AXIS[g]} {a:.1f} -> {b:.1f}")
             print(f"step {step}: loss {loss.item():.4f}, {time.perf_counter() - t0:.0f} s; mean prediction "
                   f"centroid: {', '.join(tracks)}", flush=True)
-
-
-AXIS = {"left": "x", "right": "x", "up": "y", "down": "y"}
 
 
 def centroid(autoencoder, z: torch.Tensor, direction: str) -> tuple[float, float]:
@@ -145,11 +153,7 @@ def centroid(autoencoder, z: torch.Tensor, direction: str) -> tuple[float, float
     with torch.no_grad():
         vid = autoencoder.decode_video(z.mean(0, keepdim=True))[0].float()  # [T, 3, H, W]
     bg = vid.flatten(2).median(dim=2).values[:, :, None, None]
-    mass = (vid - bg).norm(dim=1)  # [T, H, W]
-    pos = torch.arange(mass.shape[-1], dtype=torch.float32)
-    per_line = mass.sum(1) if AXIS[direction] == "x" else mass.sum(2)
-    c = (per_line * pos).sum(-1) / per_line.sum(-1).clamp(min=1e-6)
-    return float(c[0]), float(c[-1])
+    return track((vid - bg).norm(dim=1), AXIS[direction])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,9 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         probe(args.probe)
         return 0
     groups = tuple(g.strip() for g in args.groups.split(",") if g.strip())
-    bad = [g for g in groups if g not in ("left", "right", "up", "down")]
-    if bad or not groups:
-        p.error(f"--groups takes directions among left,right,up,down; got {args.groups!r}")
+    if not groups or any(g not in AXIS for g in groups):
+        p.error(f"--groups takes directions among {','.join(AXIS)}; got {args.groups!r}")
     plateau(groups, args.steps, args.cross_attention_all, args.seed, args.backgrounds, args.lr)
     return 0
 
