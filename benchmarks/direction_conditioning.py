@@ -71,6 +71,11 @@ ARMS: dict[str, tuple[UNetConfig, dict[str, float]]] = {
     "control-hi-t": (UNetConfig(), {"t_mean": 1.0}),
     # 3x the learning rate: shortened the position-prior plateau in benchmarks/direction_plateau.py
     "control-hi-t-lr3": (UNetConfig(), {"t_mean": 1.0, "lr": 3e-3}),
+    # the text-conditioned space-time field (UNetConfig.layout) at every level's entry
+    "layout-hi-t": (UNetConfig(layout=True), {"t_mean": 1.0}),
+    # the caption encoder kept at its random init: training merges the "left" and "right" token features
+    "frozen-text-hi-t": (UNetConfig(), {"t_mean": 1.0, "text_lr_scale": 0.0}),
+    "layout-frozen-text-hi-t-lr3": (UNetConfig(layout=True), {"t_mean": 1.0, "text_lr_scale": 0.0, "lr": 3e-3}),
 }
 
 

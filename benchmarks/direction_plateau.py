@@ -9,15 +9,15 @@ denoiser that learned the high-noise conditional mean would start its samples on
 moving left / right / up quickly on a black background" and prints the horizontal centroid of its
 red mass in the first and last frame: the real data mean gives about 7.8 -> 23.6 px for "right".
 
-Without ``--probe`` it trains a fresh baseline UNet (shipped config) for ``--steps`` steps at one
-fixed flow time t = 0.97 on a small motion subset of the ``train`` latents (single objects moving
-fast; ``--groups`` picks the directions, ``--backgrounds black|all``), and prints every 100 steps
-the centroid track (along each direction's axis, first -> last frame) of the mean prediction for one
+Without ``--probe`` it trains a fresh UNet (``UNetConfig()``, the baseline before ``layout``) for
+``--steps`` steps at one fixed flow time t = 0.97 on a small motion subset of the ``train``
+latents (single objects moving fast; ``--groups`` picks the directions, ``--backgrounds
+black|all``), and prints every 100 steps the centroid track (along each direction's axis, first -> last frame) of the mean prediction for one
 caption per direction. The data's own mean tracks are printed first.
 
 Measured 2026-11-29 (1 thread, about 0.42 s per step, seed 0):
 
-- ``--probe methods/baseline/weights``: left 14.7 -> 15.4, right 14.9 -> 15.1, up 14.7 -> 15.6 px.
+- ``--probe`` on the pre-``layout`` shipped baseline (3000 steps): left 14.7 -> 15.4, right 14.9 -> 15.1, up 14.7 -> 15.6 px.
   The same probe on every ``direction_conditioning.py`` arm (control-hi-t at 6000 steps and
   motion-cond-hi-t included) gives centred tracks (x 14-17 px at both ends): none has learned the
   direction-dependent position prior.
@@ -37,9 +37,29 @@ has a plateau that grows with the other factors of variation (backgrounds most o
 training mixes every factor and every t; 1900 steps at high t only (t ~ logit-normal(3, 0.5)) on
 all 6144 clips, and 6000 steps of the hi-t recipe, stayed on the plateau.
 
+Measured 2026-11-29, second round (``--widths``, ``--layout``, ``--freeze-text``; two runs at a time):
+
+- ``--groups right --backgrounds all``: the track appears by step 400 (right 10.9 -> 19.8). So on
+  all backgrounds the position prior itself takes ~400 steps, and choosing it by the word costs
+  more than 600 further steps with the plain UNet.
+- ``--layout`` (``UNetConfig.layout``: a zero-initialised linear readout of random features of
+  (timestep + pooled caption, frame index, x/y position), added at every level's entry):
+  default set broken by step 400 (left 20.6 -> 8.4, right 9.7 -> 20.1) instead of 500;
+  ``--backgrounds all`` broken by step 700 (left 19.7 -> 13.2, right 10.3 -> 20.8) instead of
+  >1000; with ``--lr 3e-3`` by step 500 (left 18.1 -> 12.0, right 10.6 -> 20.3).
+- ``--freeze-text`` (caption encoder kept at its random init), ``--backgrounds all``: still centred
+  at step 1000; with ``--layout`` broken at step 800. Not the bottleneck on this subset, although
+  full training does merge the two words: the distance between the "left" and "right" token
+  features (same caption otherwise) falls from 10.9 at init to 6.1 in the old shipped baseline and
+  3.4 in control-hi-t at 6000 steps, while "red" vs "blue" stays at 10-11.
+
+In full training ``layout`` with the hi-t recipe is the first arm whose high-noise mean prediction
+leaves the centred track (``benchmarks/direction_conditioning.py``, arm ``layout-hi-t``).
+
 Usage::
 
     python benchmarks/direction_plateau.py [--groups left,right] [--steps 500] [--cross-attention-all]
+        [--backgrounds black|all] [--lr 1e-3] [--layout] [--freeze-text] [--widths 16,48]
     python benchmarks/direction_plateau.py --probe methods/baseline/weights
 """
 
@@ -50,6 +70,8 @@ import time
 
 import torch
 from torch.nn import functional as F
+
+from vbench_lite.methods.backbone.unet import UNetConfig
 
 CAPTION = "a red circle moving {} quickly on a black background"
 AXIS = {"left": "x", "right": "x", "up": "y", "down": "y"}  # the image axis each direction moves along
@@ -92,17 +114,18 @@ def probe(weights: str) -> None:
 
 
 def plateau(groups: tuple[str, ...], steps: int, cross_attention_all: bool, seed: int, backgrounds: str,
-            lr: float = 1e-3) -> None:
+            lr: float = 1e-3, layout: bool = False, freeze_text: bool = False,
+            widths: tuple[int, ...] = UNetConfig.widths) -> None:
     from vbench_lite.methods.backbone.autoencoder import load_autoencoder
     from vbench_lite.methods.backbone.flow import velocity_target
     from vbench_lite.methods.backbone.latents import encoded_clips
     from vbench_lite.methods.backbone.model import VideoDiffusion
-    from vbench_lite.methods.backbone.unet import UNetConfig
     from vbench_lite.methods.baseline.recipe import NUM_CLIPS
     from vbench_lite.suites.shapes import ShapesSuite
 
     torch.manual_seed(seed)
-    unet = UNetConfig(cross_attention=(True, True)) if cross_attention_all else UNetConfig()
+    unet = UNetConfig(cross_attention=(True, True) if cross_attention_all else UNetConfig.cross_attention,
+                      layout=layout, widths=widths)
     model = VideoDiffusion(unet).train()
     ae, sha = load_autoencoder(None)
     ae.eval()
@@ -119,7 +142,9 @@ def plateau(groups: tuple[str, ...], steps: int, cross_attention_all: bool, seed
     for g, k in first.items():
         a, b = centroid(ae, x0_all[[i for i, s in enumerate(sel) if items[s].attributes["direction"] == g]], g)
         print(f"  data mean, {g}: {AXIS[g]} {a:.1f} -> {b:.1f} px (probe caption: {clips.prompts[sel[k]]!r})")
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    if freeze_text:
+        model.text_encoder.requires_grad_(False)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.0)
     gen = torch.Generator().manual_seed(seed + 1)
     t0 = time.perf_counter()
     for step in range(1, steps + 1):
@@ -163,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=500)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cross-attention-all", action="store_true", help="text cross-attention at both levels")
+    p.add_argument("--layout", action="store_true", help="UNetConfig.layout: the text-conditioned space-time field")
+    p.add_argument("--widths", default="16,48", help="UNet channel widths per level")
+    p.add_argument("--freeze-text", action="store_true", help="keep the caption encoder at its random init")
     p.add_argument("--lr", type=float, default=1e-3, help="AdamW learning rate (the baseline recipe's 1e-3)")
     p.add_argument("--backgrounds", choices=("black", "all"), default="black", help="clips on black only, or all")
     args = p.parse_args(argv)
@@ -172,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     groups = tuple(g.strip() for g in args.groups.split(",") if g.strip())
     if not groups or any(g not in AXIS for g in groups):
         p.error(f"--groups takes directions among {','.join(AXIS)}; got {args.groups!r}")
-    plateau(groups, args.steps, args.cross_attention_all, args.seed, args.backgrounds, args.lr)
+    plateau(groups, args.steps, args.cross_attention_all, args.seed, args.backgrounds, args.lr, args.layout, args.freeze_text,
+            tuple(int(w) for w in args.widths.split(",")))
     return 0
 
 

@@ -150,3 +150,27 @@ def test_trainer_refuses_unknown_optimizer_names(tmp_path):
     task.train_step = lambda ctx, batch: ctx.update("nope", torch.tensor(1.0, requires_grad=True)) or {}
     with pytest.raises(ValueError, match="unknown optimizer 'nope'"):
         Trainer(task, TrainConfig(steps=1), tmp_path).run()
+
+
+def test_lr_scale_zero_freezes_the_caption_encoder_and_trains_the_rest(tmp_path):
+    task = FlowMatchingTask(tiny_model(0, randomized=False), _clips(),
+                            FlowRecipe(batch_size=4, lr=3e-3, warmup_steps=0, text_lr_scale=0.0))
+    before = {k: v.clone() for k, v in task.model.state_dict().items()}
+    Trainer(task, TrainConfig(steps=3, checkpoint_every=3), tmp_path).run()
+    after = task.model.state_dict()
+    text = [k for k in before if k.startswith("text_encoder.")]
+    assert text and all(torch.equal(before[k], after[k]) for k in text)
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("unet."))
+
+
+def test_lr_scale_gives_matching_parameters_their_own_learning_rate(tmp_path):
+    task = FlowMatchingTask(tiny_model(0, randomized=False), _clips(),
+                            FlowRecipe(batch_size=4, lr=3e-3, warmup_steps=0, text_lr_scale=0.1))
+    trainer = Trainer(task, TrainConfig(steps=1, checkpoint_every=1), tmp_path)
+    trainer.run()
+    groups = trainer.optimizers["model"].param_groups
+    by_scale = {g["lr_scale"]: g for g in groups}
+    assert sorted(by_scale) == [0.1, 1.0]
+    assert by_scale[0.1]["lr"] == pytest.approx(3e-4) and by_scale[1.0]["lr"] == pytest.approx(3e-3)
+    text_ids = {id(p) for p in task.model.text_encoder.parameters()}
+    assert {id(p) for p in by_scale[0.1]["params"]} == text_ids

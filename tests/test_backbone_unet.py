@@ -220,3 +220,35 @@ def test_configs_without_the_motion_options_load_as_before():
     cfg = UNetConfig.from_dict(d)
     assert not cfg.coord_input and not cfg.frame_film
     assert not hasattr(SpaceTimeUNet(cfg), "frame_film")
+
+
+def test_layout_field_depends_on_caption_frame_and_position_and_starts_at_zero():
+    fresh = tiny_model(layout=True, randomized=False)
+    model = tiny_model(layout=True)
+    names = list(model.unet.layout_out)
+    assert names == ["down0", "down1", "up0", "up1"]
+    assert "layout" not in " ".join(model.unet.block_names())  # not a (skippable) block
+    for t, size in ((4, 6), (8, 8), (16, 12)):  # any frame count and latent size
+        x, tt, text = _inputs(model, 2, t, size)
+        assert _run(model, x, tt, text).shape == x.shape
+    x, tt, text = _inputs(model, 2, 4, 8)
+    with torch.no_grad():
+        c = model.unet.make_cond(tt, *text, frames=4, frame_index=None)
+        c0 = fresh.unet.make_cond(tt, *text, frames=4, frame_index=None)
+        f0 = fresh.unet._layout("down0", c0, 8, 8)
+        f = model.unet._layout("down0", c, 8, 8)
+    assert f.shape == (2 * 4, model.unet.config.widths[0], 8, 8)
+    assert torch.equal(f0, torch.zeros_like(f0))  # zero-initialised readout: starts as the plain UNet
+    assert not torch.allclose(f[0], f[1])  # frame 0 vs frame 1 of video 0
+    assert not torch.allclose(f[0, :, :, 0], f[0, :, :, -1])  # left vs right column
+    other = model.encode_text(model.tokenize(["a red circle moving right slowly on a black background"] * 2))
+    with torch.no_grad():
+        c2 = model.unet.make_cond(tt, *other, frames=4, frame_index=None)
+        assert not torch.allclose(f, model.unet._layout("down0", c2, 8, 8))  # the caption changes it
+    # absolute frame indices: frame 4 of a subsampled clip gets frame 4's field
+    with torch.no_grad():
+        c_sub = model.unet.make_cond(tt, *text, frames=2, frame_index=torch.tensor([0, 2]))
+        c_all = model.unet.make_cond(tt, *text, frames=3, frame_index=None)
+        sub = model.unet._layout("up1", c_sub, 4, 4).view(2, 2, -1, 4, 4)
+        full = model.unet._layout("up1", c_all, 4, 4).view(2, 3, -1, 4, 4)
+    torch.testing.assert_close(sub[:, 1], full[:, 2])

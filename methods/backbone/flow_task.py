@@ -38,6 +38,7 @@ class FlowRecipe:
     caption_dropout: float = 0.1  # classifier-free guidance training (Ho & Salimans 2022)
     t_mean: float = 0.0  # logit-normal timestep sampling (SD3)
     t_std: float = 1.0
+    text_lr_scale: float = 1.0  # caption encoder's lr multiplier (0 keeps it at its random init)
 
 
 class FlowMatchingTask(TrainingTask):
@@ -57,7 +58,8 @@ class FlowMatchingTask(TrainingTask):
     def optimizers(self) -> dict[str, OptimizerConfig]:
         r = self.recipe
         return {"model": OptimizerConfig(("model",), lr=r.lr, weight_decay=r.weight_decay,
-                                         warmup_steps=r.warmup_steps, grad_clip=r.grad_clip)}
+                                         warmup_steps=r.warmup_steps, grad_clip=r.grad_clip,
+                                         lr_scale=(("model.text_encoder.", r.text_lr_scale),))}
 
     def batch(self, step: int, generator: torch.Generator) -> FlowBatch:
         return self.sample_batch(generator)

@@ -48,6 +48,12 @@ class OptimizerConfig:
     weight_decay: float = 0.0
     warmup_steps: int = 0
     grad_clip: float | None = 1.0
+    # (name prefix, multiplier): parameters named "<model>.<parameter>" that start with the prefix train
+    # at lr x multiplier (first match wins; 0 freezes them), e.g. (("model.text_encoder.", 0.1),).
+    lr_scale: tuple[tuple[str, float], ...] = ()
+
+    def scale_of(self, name: str) -> float:
+        return next((m for prefix, m in self.lr_scale if name.startswith(prefix)), 1.0)
 
 
 @dataclass(frozen=True)
@@ -131,9 +137,14 @@ class Trainer:
             unknown = [m for m in oc.models if m not in self.models]
             if unknown:
                 raise ValueError(f"optimizer {oname!r} names unknown models {unknown}")
-            params = [p for m in oc.models for p in self.models[m].parameters() if p.requires_grad]
+            groups: dict[float, list[torch.nn.Parameter]] = {}
+            for m in oc.models:
+                for pname, p in self.models[m].named_parameters():
+                    if p.requires_grad:
+                        groups.setdefault(oc.scale_of(f"{m}.{pname}"), []).append(p)
             self.optimizers[oname] = torch.optim.AdamW(
-                params, lr=oc.lr, betas=oc.betas, weight_decay=oc.weight_decay
+                [{"params": ps, "lr_scale": k} for k, ps in groups.items()],
+                lr=oc.lr, betas=oc.betas, weight_decay=oc.weight_decay,
             )
         self.ema: dict[str, nn.Module] = {}
         for m in task.ema_models:
@@ -215,7 +226,7 @@ class Trainer:
             ctx.losses[f"{oname}_grad_norm"] = float(gnorm)
         scale = min(1.0, (ctx.step + 1) / oc.warmup_steps) if oc.warmup_steps else 1.0
         for g in opt.param_groups:
-            g["lr"] = oc.lr * scale
+            g["lr"] = oc.lr * scale * g.get("lr_scale", 1.0)
         opt.step()
         ctx.losses[f"{oname}_loss"] = float(loss.detach())
 

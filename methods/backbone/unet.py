@@ -16,6 +16,7 @@ level, so widths stay per-level and a level can be sliced as a whole.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ from vbench_lite.methods.backbone.layers import (
 )
 
 SKIPPABLE_KINDS = ("res", "temporal", "xattn")
+LAYOUT_FREQS = 4  # sin/cos frequencies per axis of the layout field's position features
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class UNetConfig:
     # Prompted-motion conditioning (off in the shipped baseline; see issue 3's direction analysis):
     coord_input: bool = False  # two normalised x/y coordinate channels appended to the input (CoordConv)
     frame_film: bool = False  # per-frame FiLM from (pooled text, frame index): text x time interaction
+    layout: bool = False  # text-conditioned space-time field added at every level's entry (see _layout)
+    layout_dim: int = 64  # hidden width of that field
 
     def __post_init__(self) -> None:
         n = len(self.widths)
@@ -92,6 +96,17 @@ class SpaceTimeUNet(nn.Module):
             self.frame_film = nn.Sequential(
                 nn.Linear(cfg.text_dim + cfg.pos_dim, e), nn.SiLU(), zero_(nn.Linear(e, e))
             )
+        if cfg.layout:
+            # Random features of (timestep + caption, frame index, x/y position) summed then SiLU'd: a
+            # zero-initialised linear readout of them can fit a caption x frame x position pattern (where
+            # the prompted motion puts the object) without first growing a multiplicative interaction.
+            ld = cfg.layout_dim
+            self.layout_emb = nn.Linear(e, ld)
+            self.layout_frame = nn.Linear(cfg.pos_dim, ld, bias=False)
+            self.layout_xy = nn.Linear(4 * LAYOUT_FREQS, ld, bias=False)
+            self.layout_out = nn.ModuleDict({
+                f"{side}{i}": zero_(nn.Linear(ld, w)) for side in ("down", "up") for i, w in enumerate(cfg.widths)
+            })
         self._plan: list[tuple[str, str]] = []  # (name, kind) in execution order
 
         def level(prefix: str, width: int, temporal: str, xattn: bool, n: int) -> nn.ModuleDict:
@@ -107,6 +122,8 @@ class SpaceTimeUNet(nn.Module):
         self.down = nn.ModuleList()
         for i, w in enumerate(cfg.widths):
             d = level(f"down.{i}", w, cfg.temporal[i], cfg.cross_attention[i], cfg.blocks_per_level)
+            if cfg.layout:
+                self._plan.append((f"down{i}", "layout"))
             for j in range(cfg.blocks_per_level):
                 self._plan += [(f"down.{i}.res.{j}", "res"), (f"down.{i}.temporal.{j}", "temporal")]
                 if "xattn" in d:
@@ -139,6 +156,8 @@ class SpaceTimeUNet(nn.Module):
                 d["upsample"] = nn.Conv2d(cfg.widths[i + 1], w, 3, padding=1)
             self.up.append(d)
         for i in reversed(range(nl)):
+            if cfg.layout:
+                self._plan.append((f"up{i}", "layout"))
             for j in range(cfg.blocks_per_level):
                 self._plan += [(f"up.{i}", "pop"), (f"up.{i}.res.{j}", "res"), (f"up.{i}.temporal.{j}", "temporal")]
                 if "xattn" in self.up[i]:
@@ -153,7 +172,7 @@ class SpaceTimeUNet(nn.Module):
     # -- introspection -------------------------------------------------------------------------
     def block_names(self) -> list[str]:
         """Every named block in execution order (res, temporal, xattn, downsample, upsample)."""
-        return [n for n, k in self._plan if k not in ("push", "pop")]
+        return [n for n, k in self._plan if k not in ("push", "pop", "layout")]
 
     def skippable_blocks(self) -> list[str]:
         return [n for n, k in self._plan if k in SKIPPABLE_KINDS]
@@ -182,6 +201,19 @@ class SpaceTimeUNet(nn.Module):
             both = torch.cat([text_pooled.unsqueeze(1).expand(b, frames, -1), pos], dim=-1)
             frame_film = self.frame_film(both).reshape(b * frames, -1)
         return Cond(b, frames, emb, text, text_keep, pos, frame_film)
+
+    def _layout(self, name: str, c: Cond, hh: int, ww: int) -> torch.Tensor:
+        """The ``layout`` field at one level's entry, ``[B*T, C, h, w]`` (any size: x/y are normalised)."""
+        ys = torch.linspace(-1.0, 1.0, hh, device=c.emb.device)
+        xs = torch.linspace(-1.0, 1.0, ww, device=c.emb.device)
+        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)  # [h, w, 2]
+        ang = grid.unsqueeze(-1) * (math.pi / 2 * torch.arange(1, LAYOUT_FREQS + 1, device=grid.device))
+        xy = torch.cat([ang.sin(), ang.cos()], dim=-1).flatten(-2)  # [h, w, 4 * LAYOUT_FREQS]
+        z = (self.layout_emb(F.silu(c.emb))[:, None, None, None]  # [B, 1, 1, 1, L]
+             + self.layout_frame(c.frame_emb)[:, :, None, None]  # [B, T, 1, 1, L]
+             + self.layout_xy(xy))  # [h, w, L]
+        out = self.layout_out[name](F.silu(z))  # [B, T, h, w, C]
+        return out.flatten(0, 1).permute(0, 3, 1, 2)
 
     @staticmethod
     def coordinates(rows: int, hh: int, ww: int, like: torch.Tensor) -> torch.Tensor:
@@ -212,7 +244,9 @@ class SpaceTimeUNet(nn.Module):
         h = self.conv_in(h)
         skips: list[torch.Tensor] = []
         for name, kind in self._plan:
-            if kind == "push":
+            if kind == "layout":
+                h = h + self._layout(name, c, hh=h.shape[-2], ww=h.shape[-1])
+            elif kind == "push":
                 skips.append(h)
             elif kind == "pop":
                 h = h + skips.pop()
