@@ -37,8 +37,8 @@ machine at ~145 clips/s, about 13 min of training per arm):
 | layout-hi-t (``UNetConfig(layout=True)``; 1 thread, shared machine) | +2.07% / +1.35% | +7.71% / +10.72% | +30.0% / +149.2% | 53.2% | 50.5% / 31.5% |
 | layout-hi-t, ``--steps 6000`` (the shipped baseline since 2026-11-29) | +35.19% / +37.00% | +31.00% / +67.35% | +53.8% / +263.5% | 99.1% | 99.1% / 0.0% |
 
-No arm before ``layout-hi-t`` uses the *sign* of the direction (left vs right): swapping the words changes neither the
-loss nor where the generated object goes. ``motion-cond-hi-t`` has learned the *axis* (loss +4.8%
+No arm before ``layout-hi-t`` uses the *sign* of the direction (left vs right): swapping the words
+changes neither the loss nor where the generated object goes. ``motion-cond-hi-t`` has learned the *axis* (loss +4.8%
 / +10.8% when left/right is replaced by up/down; 89% of its sign-swapped videos move along the
 prompted axis, against ~49% for the control); the timestep shift alone (``control-hi-t``) gets most
 of that (+3.2% / +7.4%, 85% on axis); at 6000 steps it is on the prompted axis for ~98% of videos and
@@ -53,8 +53,8 @@ when swapped, and the ``--probe`` track leaves the centre for "left"). At 6000 s
 recipe as ``control-hi-t --steps 6000`` (51.4%), it follows the swapped words in 99% of videos.
 Its high-noise mean prediction is the data's track (``--probe`` at step 4600: left 22.3 -> 9.2,
 right 8.9 -> 22.5 px, up y 23.3 -> 9.1; data 24.4 -> 7.6). Its 6000-step run resumed the
-3000-step one, which is identical to an uninterrupted run: the learning rate is constant after
-warm-up and each batch is a function of (seed, step).
+3000-step one; the learning rate is constant after warm-up and each batch is a function of
+(seed, step), so that should reproduce an uninterrupted run (not re-run to check).
 """
 
 from __future__ import annotations

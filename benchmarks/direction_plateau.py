@@ -12,12 +12,13 @@ red mass in the first and last frame: the real data mean gives about 7.8 -> 23.6
 Without ``--probe`` it trains a fresh UNet (``UNetConfig()``, the baseline before ``layout``) for
 ``--steps`` steps at one fixed flow time t = 0.97 on a small motion subset of the ``train``
 latents (single objects moving fast; ``--groups`` picks the directions, ``--backgrounds
-black|all``), and prints every 100 steps the centroid track (along each direction's axis, first -> last frame) of the mean prediction for one
-caption per direction. The data's own mean tracks are printed first.
+black|all``), and prints every 100 steps the centroid track (along each direction's axis, first
+-> last frame) of the mean prediction for one caption per direction. The data's own mean tracks are printed first.
 
 Measured 2026-11-29 (1 thread, about 0.42 s per step, seed 0):
 
-- ``--probe`` on the pre-``layout`` shipped baseline (3000 steps): left 14.7 -> 15.4, right 14.9 -> 15.1, up 14.7 -> 15.6 px.
+- ``--probe`` on the pre-``layout`` shipped baseline (2737 steps): left 14.7 -> 15.4, right 14.9 ->
+  15.1, up 14.7 -> 15.6 px.
   The same probe on every ``direction_conditioning.py`` arm (control-hi-t at 6000 steps and
   motion-cond-hi-t included) gives centred tracks (x 14-17 px at both ends): none has learned the
   direction-dependent position prior.
@@ -200,8 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     groups = tuple(g.strip() for g in args.groups.split(",") if g.strip())
     if not groups or any(g not in AXIS for g in groups):
         p.error(f"--groups takes directions among {','.join(AXIS)}; got {args.groups!r}")
-    plateau(groups, args.steps, args.cross_attention_all, args.seed, args.backgrounds, args.lr, args.layout, args.freeze_text,
-            tuple(int(w) for w in args.widths.split(",")))
+    plateau(groups, args.steps, args.cross_attention_all, args.seed, args.backgrounds, args.lr, args.layout,
+            args.freeze_text, tuple(int(w) for w in args.widths.split(",")))
     return 0
 
 

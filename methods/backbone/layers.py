@@ -36,6 +36,7 @@ class Cond:
     text_keep: torch.Tensor  # [B, L] bool, True for real tokens
     frame_emb: torch.Tensor  # [B, T, P] sinusoidal embedding of absolute frame indices
     frame_film: torch.Tensor | None = None  # [B*T, E] per-frame text x frame-index term (UNetConfig.frame_film)
+    layout: torch.Tensor | None = None  # [B, T, 1, 1, L] caption + frame-index part of UNetConfig.layout's field
 
 
 def sinusoidal(x: torch.Tensor, dim: int, max_period: float = 10_000.0) -> torch.Tensor:

@@ -200,18 +200,17 @@ class SpaceTimeUNet(nn.Module):
         if self.config.frame_film:
             both = torch.cat([text_pooled.unsqueeze(1).expand(b, frames, -1), pos], dim=-1)
             frame_film = self.frame_film(both).reshape(b * frames, -1)
-        return Cond(b, frames, emb, text, text_keep, pos, frame_film)
+        layout = None
+        if self.config.layout:  # the part of the layout field shared by every level (see _layout)
+            layout = (self.layout_emb(F.silu(emb))[:, None] + self.layout_frame(pos))[:, :, None, None]
+        return Cond(b, frames, emb, text, text_keep, pos, frame_film, layout)
 
     def _layout(self, name: str, c: Cond, hh: int, ww: int) -> torch.Tensor:
         """The ``layout`` field at one level's entry, ``[B*T, C, h, w]`` (any size: x/y are normalised)."""
-        ys = torch.linspace(-1.0, 1.0, hh, device=c.emb.device)
-        xs = torch.linspace(-1.0, 1.0, ww, device=c.emb.device)
-        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)  # [h, w, 2]
+        grid = self.coordinates(1, hh, ww, c.emb)[0].permute(1, 2, 0)  # [h, w, 2]: x then y
         ang = grid.unsqueeze(-1) * (math.pi / 2 * torch.arange(1, LAYOUT_FREQS + 1, device=grid.device))
         xy = torch.cat([ang.sin(), ang.cos()], dim=-1).flatten(-2)  # [h, w, 4 * LAYOUT_FREQS]
-        z = (self.layout_emb(F.silu(c.emb))[:, None, None, None]  # [B, 1, 1, 1, L]
-             + self.layout_frame(c.frame_emb)[:, :, None, None]  # [B, T, 1, 1, L]
-             + self.layout_xy(xy))  # [h, w, L]
+        z = c.layout + self.layout_xy(xy)  # [B, T, 1, 1, L] + [h, w, L]
         out = self.layout_out[name](F.silu(z))  # [B, T, h, w, C]
         return out.flatten(0, 1).permute(0, 3, 1, 2)
 
