@@ -50,7 +50,8 @@ def test_one_row_per_method_from_latest_eligible_run(results: Path) -> None:
     assert rows["tpdiff"]["GFLOPs↓"] == "200"
     assert rows["tpdiff"]["Latency (s)↓"] == "**0.500**"
     assert rows["baseline"]["Latency (s)↓"] == "1.000"
-    assert rows["tpdiff"]["Speedup↑"] == "**2.00×**"  # baseline latency / method latency
+    assert rows["tpdiff"]["Speedup↑"] == "**2.00×**"  # the paired record, not baseline latency / method latency
+    assert rows["baseline"]["Speedup↑"] == "1.00×" and rows["sned:s-32"]["Speedup↑"] == "–"  # no pairs: no speedup
     assert rows["baseline"]["Params (M)↓"] == "2.000"
     assert rows["sned:s-32"]["Params (M)↓"] == "**0.800**"
 

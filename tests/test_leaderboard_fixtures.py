@@ -32,6 +32,7 @@ def make_run(
     nfe: int | None = 50,
     flops: float | None = 2.5e11,
     latency: float | None = 0.8,
+    speedup: tuple[float, float, float] | None = None,  # paired (speedup, low, high) against the baseline
     device: str = "cpu",
     threads: int = 2,
     suite: str = "shapes",
@@ -54,6 +55,13 @@ def make_run(
                            "seconds_per_video": latency, "threads": threads, "device": device},
             "interactive": {"batch": 1, "per": 1, "median_s": 3 * latency, "iqr_s": 0.01,
                             "seconds_per_video": 3 * latency, "threads": threads, "device": device},
+        }
+    if speedup is not None:
+        # the form of vbench_lite.profile.method_profile's paired record (vbench_lite.profile.paired)
+        profile["speedup"] = {
+            "schema": "vbench_lite.paired_latency/1", "protocol": "paired-interleaved", "reference": "baseline",
+            "speedup": speedup[0], "interval": [speedup[1], speedup[2]], "pairs": 9, "batch": 16,
+            "device": device, "threads": threads, "unstable": False, "unstable_reasons": [],
         }
     info: dict[str, Any] = {"steps": nfe}
     if params is not None:
@@ -83,7 +91,7 @@ def standard_results(root: Path) -> Path:
                         params=2_000_000, nfe=50, flops=4e11, latency=1.0))
     save(root, make_run("tpdiff", metrics={"fvd": (90.0, 5.0), "kvd": (0.03, 0.003), "clipsim": 0.31,
                                            "vbench_total": 0.78, "psnr": 25.0, "ssim": 0.9},
-                        params=2_000_000, nfe=50, flops=2e11, latency=0.5))
+                        params=2_000_000, nfe=50, flops=2e11, latency=0.5, speedup=(2.0, 1.9, 2.1)))
     # SNED: no CLIPSIM, no latency, no PSNR/SSIM recorded
     save(root, make_run("sned", "s-32", metrics={"fvd": (120.0, 6.0), "kvd": (0.05, 0.004),
                                                  "vbench_total": 0.75},

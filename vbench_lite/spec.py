@@ -67,6 +67,9 @@ class ProfileOptions:
     repeats: int = 3
     batch_size: int = 16
     threads: int | None = None  # None: torch's current setting, recorded in the profile
+    # The method the batch latency is paired with (interleaved in one process, vbench_lite.profile.
+    # paired): the leaderboard's Speedup. None, or the method itself, times the method alone.
+    reference: str | None = "baseline"
 
     def __post_init__(self) -> None:
         if self.repeats < 2:

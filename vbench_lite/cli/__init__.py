@@ -16,7 +16,7 @@ import sys
 from vbench_lite import __version__
 
 # Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("list", "run", "evaluate", "train", "stats", "leaderboard", "check", "profile")
+COMMANDS: tuple[str, ...] = ("list", "run", "evaluate", "train", "stats", "leaderboard", "check", "profile", "compare")
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE = 0, 1, 2
 

@@ -35,6 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--resolution", type=int, default=gen.resolution, help=f"frame size (default {gen.resolution})")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocess")
     p.add_argument("--no-breakdown", action="store_true", help="skip fvcore's per-module breakdown")
+    p.add_argument("--reference", default=None, metavar="NAME[:VARIANT]",
+                   help="pair the batch latency runs with this method's (e.g. baseline), interleaved in this "
+                   "process, for a speedup with a 95%% interval (default: time the method alone; see also `compare`)")
     return p
 
 
@@ -47,14 +50,20 @@ def main(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
     run = RunSpec.for_method(args.method, device=args.device)  # validates name and device
-    options = ProfileOptions(warmup=args.warmup, repeats=args.repeats, batch_size=args.batch_size, threads=args.threads)
+    ref_name = None if args.reference in (None, "none", run.method_id) else args.reference
+    options = ProfileOptions(warmup=args.warmup, repeats=args.repeats, batch_size=args.batch_size, threads=args.threads,
+                             reference=ref_name)
     gen_spec = GenerationSpec(frames=args.frames, resolution=args.resolution)
     items = vbench_lite.load_suite("shapes").items("eval", args.batch_size, 0)
+    reference = vbench_lite.load_method(ref_name) if ref_name is not None else None  # unknown name: error first
     adapter = vbench_lite.load_method(args.method)
     adapter.load(run.device)
+    if reference is not None:
+        reference.load(run.device)
     profile = profile_method(
         adapter, gen_spec, options, [it.prompt for it in items], [it.seed for it in items],
         device=run.device, memory=not args.no_memory, breakdown=not args.no_breakdown,
+        reference=reference, progress=not args.json,
     )
     path = args.out / "profiles" / run.method_id / "profile.json"
     atomic_write_json(path, profile)
@@ -90,6 +99,10 @@ def render(profile: dict[str, Any]) -> str:
         flag = "  UNSTABLE" if lt["unstable"] else ""
         rows.append((label, f"{lt['seconds_per_video']:.4f} (IQR {100 * lt['relative_iqr']:.1f}%, n={lt['repeats']}){flag}"))
         rows += [(f"  stage {k} (s/batch)", f"{v:.4f}") for k, v in lt["stage_median_s"].items()]
+    if profile.get("speedup"):
+        from vbench_lite.cli.compare_cmd import speedup_text
+
+        rows.append((f"speedup vs {profile['speedup']['reference']} (paired)", speedup_text(profile["speedup"])))
     mem = profile.get("memory")
     if mem:
         rows.append(("peak memory rise, 1 video", f"{mem['increase_bytes'] / 2**20:,.1f} MiB ({mem['source']})"))

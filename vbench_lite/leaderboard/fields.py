@@ -19,6 +19,10 @@ Expected keys (schema ``vbench_lite.results/1``):
   "device": str, "threads": int}``; ``"batch_16"`` / ``"16"`` / any entry with ``"per": 16``, and
   ``"seconds_per_video"`` / ``"s_per_video"`` / ``"median_s" / "per"`` are also read (the form of
   ``vbench_lite.profile.latency.LatencyReport.to_dict``); ``device``/``threads`` inside the entry win.
+- ``profile["speedup"]``: the paired measurement against the reference
+  (:mod:`vbench_lite.profile.paired`, schema ``vbench_lite.paired_latency/1``): ``speedup``,
+  ``interval`` [low, high], ``reference``, ``reference_weights_sha256``, ``batch``, ``device``,
+  ``threads``, ``unstable`` and ``unstable_reasons``.
 - ``profile["device"]``; ``env["device"]``, ``env["cpu"]``, ``env["gpu"]``, ``env["torch_threads"]``.
 """
 
@@ -194,3 +198,73 @@ def describe_latency_setting(setting: dict[str, Any]) -> str:
         n = setting["threads"]
         extra.append(f"{n} thread" + ("" if n == 1 else "s"))
     return f"{device} ({', '.join(extra)})" if extra else str(device)
+
+
+# --- the paired speedup ----------------------------------------------------------------------------
+
+
+def paired_speedup(run: RunResult) -> dict[str, Any] | None:
+    """The run's paired latency record against its reference, ``None`` when it has none."""
+    rec = _get(run.profile, "speedup")
+    if not isinstance(rec, dict) or _number(rec.get("speedup")) is None or not isinstance(rec.get("reference"), str):
+        return None
+    return rec
+
+
+def _paired_against(run: RunResult, reference: RunResult | None, reference_id: str) -> dict[str, Any] | None:
+    """The record, if it was measured against the table's reference (by name and, when the
+    reference row is there, by its weights): a speedup over another baseline build is not this one."""
+    rec = paired_speedup(run)
+    if rec is None or rec["reference"] != (reference.method_id if reference is not None else reference_id):
+        return None
+    if reference is not None:
+        theirs, ours = reference.method_info.get("weights_sha256"), rec.get("reference_weights_sha256")
+        if theirs and ours and theirs != ours:
+            return None
+    return rec
+
+
+def speedup(run: RunResult, reference: RunResult | None, reference_id: str = "baseline") -> float | None:
+    """Paired speedup over the reference (ratio of medians, reference time / method time); the
+    reference's own row is 1 by definition. ``None`` without a paired record against it."""
+    if run.method_id == (reference.method_id if reference is not None else reference_id):
+        return 1.0
+    rec = _paired_against(run, reference, reference_id)
+    return None if rec is None else _number(rec["speedup"])
+
+
+def speedup_interval(run: RunResult, reference: RunResult | None,
+                     reference_id: str = "baseline") -> tuple[float, float] | None:
+    """The speedup's bootstrap 95% interval over the pairs (``None`` for the reference row)."""
+    rec = _paired_against(run, reference, reference_id)
+    iv = rec.get("interval") if rec is not None else None
+    if not isinstance(iv, list) or len(iv) != 2 or any(_number(x) is None for x in iv):
+        return None
+    return float(iv[0]), float(iv[1])
+
+
+def speedup_unstable(run: RunResult) -> list[str]:
+    """Why the run's paired measurement was flagged unstable (load, run-queue wait, CPU/wall, width)."""
+    rec = paired_speedup(run)
+    if rec is None or not rec.get("unstable"):
+        return []
+    return [str(r) for r in rec.get("unstable_reasons") or ["flagged unstable"]]
+
+
+def speedup_setting(run: RunResult) -> dict[str, Any] | None:
+    """What a paired speedup depends on: the protocol, the reference (name and weights), batch,
+    device, hardware and threads; two speedups are comparable when these dicts are equal."""
+    rec = paired_speedup(run)
+    if rec is None:
+        return None
+    setting: dict[str, Any] = {"protocol": rec.get("protocol", "paired-interleaved"), "reference": rec["reference"]}
+    if rec.get("reference_weights_sha256"):
+        setting["reference_weights_sha256"] = rec["reference_weights_sha256"]
+    for key in ("batch", "device", "threads"):
+        if rec.get(key) is not None:
+            setting[key] = rec[key]
+    device = str(rec.get("device", run.env.get("device", "")))
+    hardware = run.env.get("gpu") if device.startswith("cuda") else run.env.get("cpu")
+    if hardware:
+        setting["hardware"] = str(hardware)
+    return setting

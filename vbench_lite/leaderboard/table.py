@@ -73,11 +73,8 @@ def _metric_column(key: str, label: str, better: str, digits: int | None, **kw: 
 
 
 def _speedup(run: RunResult, baseline: RunResult | None) -> float | None:
-    mine = fields.latency(run)
-    ref = fields.latency(baseline) if baseline is not None else None
-    if mine is None or ref is None or mine <= 0:
-        return None
-    return ref / mine
+    """The paired speedup (vbench_lite.profile.paired), never a ratio of two separate timings."""
+    return fields.speedup(run, baseline)
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -323,7 +320,8 @@ def _caption(
         setting = fields.describe_latency_setting(protocols["latency_s"])
         text += f"Latency: median seconds per video at batch {fields.LATENCY_BATCH} on {setting}. "
     if have_baseline:
-        text += f"Speedup: {baseline_id} latency / method latency. "
+        text += (f"Speedup: median {baseline_id} latency / median method latency, the two timed in "
+                 "interleaved pairs in one process on the same prompts and seeds. ")
     if "fvd" in protocols:
         text += "FVD ± bootstrap std. "
     if {"vbench_quality", "vbench_semantic", "vbench_total"} & protocols.keys():

@@ -25,6 +25,7 @@ from vbench_lite.pipeline.distributed import Dist
 from vbench_lite.pipeline.generation import generate_videos, method_key, video_sha256
 from vbench_lite.pipeline.scoring import score
 from vbench_lite.registries import METHODS, METRICS, SUITES
+from vbench_lite.registry import split_name
 from vbench_lite.results import RunResult, SampleRow, create_run_dir, new_run_id, run_dir_for, write_samples
 from vbench_lite.spec import RunSpec, canonical_json, sha256_text
 from vbench_lite.suites.base import Suite, VideoItem
@@ -125,7 +126,7 @@ def run(
 
         profile = None
         if spec.profile.enabled and dist.is_main:
-            profile = cached_profile(adapter, spec, info, items, use_cache=use_cache)
+            profile = cached_profile(adapter, spec, info, items, use_cache=use_cache, progress=progress)
 
         hashes = {i: video_sha256(v) for i, v in videos.items()}
         rows = [
@@ -170,16 +171,25 @@ def run(
 
 
 def cached_profile(
-    adapter: MethodAdapter, spec: RunSpec, info: dict[str, Any], items: list[VideoItem], *, use_cache: bool
+    adapter: MethodAdapter, spec: RunSpec, info: dict[str, Any], items: list[VideoItem], *, use_cache: bool,
+    progress: bool = False,
 ) -> dict[str, Any]:
-    """The method's cost profile, cached by method identity, profile options and machine."""
+    """The method's cost profile, cached by method identity (and its reference's), profile options
+    and machine. The latency is paired with ``spec.profile.reference`` unless that is the method."""
     from vbench_lite.profile import profile_method
 
+    reference = None
+    ref_name = spec.profile.reference
+    if spec.profile.latency and ref_name is not None and ref_name != spec.method_id:
+        ref_method, ref_variant = split_name(ref_name)
+        reference = METHODS.build(ref_method, variant=ref_variant)
+        reference.load(spec.device)
     env = capture_env(spec.device)
     key = sha256_text(
         canonical_json(
             {
                 "method": method_key(adapter, info, spec.generation),
+                "reference": method_key(reference, reference.describe(), spec.generation) if reference else None,
                 "options": spec.profile,
                 "cpu": env["cpu"],
                 "gpu": env["gpu"],
@@ -199,7 +209,7 @@ def cached_profile(
     batch = items[: spec.profile.batch_size]
     profile = profile_method(
         adapter, spec.generation, spec.profile, [it.prompt for it in batch], [it.seed for it in batch],
-        device=spec.device,
+        device=spec.device, reference=reference, progress=progress,
     )
     atomic_write_json(path, profile)
     return profile

@@ -2,7 +2,7 @@
 
 The torch thread count is fixed for the measurement and recorded. On CUDA the runs are timed with
 CUDA events between synchronisations, so queued kernels are not missed. Time spent inside each
-:func:`~vbench_lite.profile.stage` is recorded per run as well. A measurement whose IQR exceeds
+:func:`~vbench_lite.profile.stage` and the process CPU time are recorded per run as well. A measurement whose IQR exceeds
 10% of its median is flagged ``unstable`` (a busy machine, thermal throttling, too few repeats).
 """
 
@@ -15,6 +15,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,7 @@ class LatencyReport:
     threads: int
     device: str
     timer: str  # "perf_counter" or "cuda_events"
+    cpu_runs_s: tuple[float, ...] = ()  # process CPU seconds (all threads) of each measured run
 
     @property
     def median_s(self) -> float:
@@ -79,14 +81,19 @@ class LatencyReport:
             "threads": self.threads,
             "device": self.device,
             "timer": self.timer,
+            "cpu_runs_s": list(self.cpu_runs_s),
         }
 
 
-class _Clock:
+class Clock:
     """``perf_counter`` on CPU; CUDA events (read after one synchronisation) on GPU."""
 
     def __init__(self, device: str) -> None:
         self.cuda = device.startswith("cuda")
+
+    @property
+    def timer(self) -> str:
+        return "cuda_events" if self.cuda else "perf_counter"
 
     def mark(self) -> Any:
         if self.cuda:
@@ -103,10 +110,10 @@ class _Clock:
         return start.elapsed_time(end) / 1000.0 if self.cuda else end - start
 
 
-class _StageTimer:
+class StageTimer:
     """A stage listener that marks the clock when a stage is entered and left (outermost only)."""
 
-    def __init__(self, clock: _Clock) -> None:
+    def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self.depth: dict[str, int] = defaultdict(int)
         self.open: dict[str, Any] = {}
@@ -153,6 +160,59 @@ def check_device(device: str) -> str:
     raise ValueError(f"unknown device {device!r}; use cpu or cuda")
 
 
+def runqueue_wait_s() -> float | None:
+    """Seconds this process's threads have spent runnable but waiting for a core, summed over its
+    threads (Linux ``/proc/self/task/*/schedstat``, field 2); ``None`` where the kernel does not say.
+
+    The direct measure of CPU contention: on an idle machine it stays near zero whatever the
+    method's parallel efficiency, while wall time alone cannot tell waiting from working.
+    """
+    total = 0
+    try:
+        tasks = list(Path("/proc/self/task").iterdir())
+    except OSError:
+        return None
+    for task in tasks:
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # a thread that exited between the listing and the read
+    return total / 1e9 if tasks else None
+
+
+@dataclass(frozen=True)
+class TimedRun:
+    """One timed call: wall seconds (CUDA events on GPU), process CPU seconds (all threads),
+    run-queue wait seconds (``None`` where unknown) and seconds inside each stage."""
+
+    wall_s: float
+    cpu_s: float
+    wait_s: float | None
+    stages_s: dict[str, float]
+
+
+def timed_call(fn: Callable[[], object], clock: Clock) -> TimedRun:
+    """Call ``fn()`` once between synchronisations and time it."""
+    timer = StageTimer(clock)
+    with listening(timer):
+        clock.sync()
+        wait0, cpu0 = runqueue_wait_s(), time.process_time()
+        start = clock.mark()
+        fn()
+        end = clock.mark()
+        clock.sync()
+        cpu1, wait1 = time.process_time(), runqueue_wait_s()
+    wait = wait1 - wait0 if wait0 is not None and wait1 is not None else None
+    return TimedRun(clock.seconds(start, end), cpu1 - cpu0, wait, dict(timer.totals()))
+
+
+def stage_columns(runs: list[TimedRun]) -> dict[str, tuple[float, ...]]:
+    """Stage -> seconds per run; a stage that ran in some runs only is padded with zeros there
+    (a missing entry would misalign the runs and give misleading medians)."""
+    names = dict.fromkeys(name for r in runs for name in r.stages_s)
+    return {name: tuple(r.stages_s.get(name, 0.0) for r in runs) for name in names}
+
+
 def measure_latency(
     fn: Callable[[], object],
     *,
@@ -160,42 +220,39 @@ def measure_latency(
     repeats: int = 5,
     device: str = "cpu",
     threads: int | None = None,
+    on_run: Callable[[], None] | None = None,
 ) -> LatencyReport:
-    """Time ``fn()``: ``warmup`` untimed calls, then ``repeats`` timed ones (at least 2)."""
+    """Time ``fn()``: ``warmup`` untimed calls, then ``repeats`` timed ones (at least 2).
+
+    ``on_run`` is called after every call, warm-up included (a progress bar's update).
+    """
     if repeats < 2:
         raise ValueError(f"latency needs at least 2 measured repeats to give a spread, got {repeats}")
     if warmup < 0:
         raise ValueError(f"warmup must be >= 0, got {warmup}")
     device = check_device(device)
-    clock = _Clock(device)
-    runs: list[float] = []
-    stage_runs: dict[str, list[float]] = defaultdict(list)
+    clock = Clock(device)
+    runs: list[TimedRun] = []
     with fixed_threads(threads) as n_threads:
         for _ in range(warmup):
             fn()
+            if on_run is not None:
+                on_run()
         clock.sync()
         gc.collect()
         for i in range(repeats):
-            timer = _StageTimer(clock)
-            with listening(timer):
-                clock.sync()
-                start = clock.mark()
-                fn()
-                end = clock.mark()
-                clock.sync()
-            runs.append(clock.seconds(start, end))
-            for name, secs in timer.totals().items():
-                stage_runs[name].append(secs)
-            logger.info("latency run %d/%d: %.4f s", i + 1, repeats, runs[-1])
-    # a stage that ran in some runs only would give misleading medians; pad with zeros
-    stages = {k: tuple(v) + (0.0,) * (repeats - len(v)) for k, v in stage_runs.items()}
+            runs.append(timed_call(fn, clock))
+            logger.info("latency run %d/%d: %.4f s", i + 1, repeats, runs[-1].wall_s)
+            if on_run is not None:
+                on_run()
     report = LatencyReport(
-        runs_s=tuple(runs),
-        stage_runs_s=stages,
+        runs_s=tuple(r.wall_s for r in runs),
+        stage_runs_s=stage_columns(runs),
         warmup=warmup,
         threads=n_threads,
         device=device,
-        timer="cuda_events" if clock.cuda else "perf_counter",
+        timer=clock.timer,
+        cpu_runs_s=tuple(r.cpu_s for r in runs),
     )
     if report.unstable:
         logger.warning(

@@ -8,7 +8,10 @@
 - parameters, total and those that take part in inference;
 - latency at the generation batch size B (throughput view, ``latency["batch<B>"]`` and
   ``latency.seconds_per_video``) and at batch 1 (interactive view, ``latency.batch1``), with
-  per-stage times;
+  per-stage times; given a ``reference`` adapter, the batch-B runs are paired with the
+  reference's, interleaved in this process on the same prompts and seeds
+  (:mod:`vbench_lite.profile.paired`), and ``speedup`` holds the ratio of medians with its
+  bootstrap interval, wall and CPU time, threads, load and stability;
 - peak memory of one single-video generation (CUDA allocator on GPU, a fresh subprocess on CPU);
 - hardware utilisation of the denoiser: FLOPs of the ``denoise`` stage at the generation batch
   size over its median time, as a fraction of the measured matmul peak.
@@ -25,6 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
+from tqdm.auto import tqdm
 
 from vbench_lite.env import capture_env
 from vbench_lite.method import MethodAdapter
@@ -33,6 +37,7 @@ from vbench_lite.profile.flops import UNIT, count_flops
 from vbench_lite.profile.hardware import matmul_peak, utilisation
 from vbench_lite.profile.latency import check_device, fixed_threads, measure_latency
 from vbench_lite.profile.memory import cpu_peak_rss, gpu_peak_memory
+from vbench_lite.profile.paired import measure_paired
 from vbench_lite.profile.params import count_parameters
 from vbench_lite.spec import GenerationSpec, ProfileOptions
 
@@ -58,7 +63,7 @@ def check_videos(method: str, videos: Any, batch: int, spec: GenerationSpec) -> 
         raise MethodError(f"method {method!r}: generate() returned dtype {videos.dtype}, expected torch.uint8")
 
 
-def _generator(adapter: MethodAdapter, spec: GenerationSpec, prompts: Sequence[str], seeds: Sequence[int],
+def generation_call(adapter: MethodAdapter, spec: GenerationSpec, prompts: Sequence[str], seeds: Sequence[int],
                batch: int) -> Callable[[], torch.Tensor]:
     """A zero-argument call generating ``batch`` videos (prompts cycled); output checked on the first call."""
     if not prompts or len(prompts) != len(seeds):
@@ -98,43 +103,80 @@ def profile_method(
     device: str = "cpu",
     memory: bool = True,
     breakdown: bool = True,
+    reference: MethodAdapter | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Profile a loaded adapter; a JSON-ready dict (schema :data:`SCHEMA`).
 
     ``memory=False`` skips the peak-memory measurement (on CPU it needs the method to be
     registered, since a fresh process loads it by name); ``breakdown=False`` skips fvcore.
+    ``reference`` (a loaded adapter, e.g. the baseline) pairs the batch-B latency runs with its
+    own for the ``speedup`` entry; ``progress`` shows a bar over the profile's steps.
     """
     device = check_device(device)
     if not options.enabled:
         return {"schema": SCHEMA, "enabled": False}
     name = adapter.full_name
     t_start = time.perf_counter()
-    with fixed_threads(options.threads) as threads:
+    paired = None
+    lat_steps = 0
+    if options.latency:
+        per_measurement = options.warmup + options.repeats
+        lat_steps = 2 * per_measurement + (per_measurement + 1 if reference is not None else 0)
+    steps = 1 + int(breakdown) + lat_steps + int(memory)
+    bar = tqdm(total=steps, desc=f"profile {name}", unit="step", disable=not progress)
+    with bar, fixed_threads(options.threads) as threads:
         den = adapter.denoiser()
         den_module = den[0] if den is not None else None
 
         batch = options.batch_size
-        many = _generator(adapter, gen_spec, prompts, seeds, batch)
-        one = _generator(adapter, gen_spec, prompts, seeds, 1)
+        many = generation_call(adapter, gen_spec, prompts, seeds, batch)
+        one = generation_call(adapter, gen_spec, prompts, seeds, 1)
         # Counted at the generation batch size and divided by it: a method that pads a request to
         # a fixed micro-batch, or shares work across a batch, is charged what a video really costs
         # in the throughput setting. This first run also warms the method up for the timings.
+        bar.set_postfix_str("FLOPs")
         flops = count_flops(many, denoiser=den_module)
         per_video = flops.scaled(batch)
         logger.info("%s: %.4g %s per video", name, per_video.total, UNIT)
+        bar.update()
 
-        per_call = _breakdown(name, den) if (den is not None and breakdown) else None
+        per_call = None
+        if den is not None and breakdown:
+            bar.set_postfix_str("fvcore breakdown")
+            per_call = _breakdown(name, den)
+        if breakdown:
+            bar.update()
 
         if options.latency:
-            lat_batch = measure_latency(many, warmup=options.warmup, repeats=options.repeats, device=device)
-            lat_one = measure_latency(one, warmup=options.warmup, repeats=options.repeats, device=device)
+            if reference is not None:
+                bar.set_postfix_str(f"latency pairs vs {reference.full_name} @ batch {batch}")
+                ref_many = generation_call(reference, gen_spec, prompts, seeds, batch)
+                ref_many()  # the reference's first call checks its output and warms it up
+                bar.update()
+                paired = measure_paired(
+                    many, ref_many, names=(name, reference.full_name), pairs=options.repeats,
+                    warmup=options.warmup, device=device, per=batch, on_run=bar.update,
+                )
+                lat_batch = paired.method.report(warmup=options.warmup, threads=paired.threads,
+                                                 device=device, timer=paired.timer)
+            else:
+                bar.set_postfix_str(f"latency @ batch {batch}")
+                lat_batch = measure_latency(many, warmup=options.warmup, repeats=options.repeats, device=device,
+                                            on_run=bar.update)
+            bar.set_postfix_str("latency @ batch 1")
+            lat_one = measure_latency(one, warmup=options.warmup, repeats=options.repeats, device=device,
+                                      on_run=bar.update)
 
         if not memory:
             mem: dict[str, Any] | None = None
-        elif device.startswith("cuda"):
-            mem = gpu_peak_memory(one, device)
         else:
-            mem = cpu_peak_rss(name, gen_spec, prompts[:1], seeds[:1], threads=threads)
+            bar.set_postfix_str("peak memory")
+            if device.startswith("cuda"):
+                mem = gpu_peak_memory(one, device)
+            else:
+                mem = cpu_peak_rss(name, gen_spec, prompts[:1], seeds[:1], threads=threads)
+            bar.update()
 
         params = count_parameters(adapter, flops.touched_storages)
         util = (
@@ -165,10 +207,23 @@ def profile_method(
             f"batch{batch}": {"batch": batch, **lat_batch.to_dict(per=batch)},
             "batch1": {"batch": 1, **lat_one.to_dict(per=1)},
         } if options.latency else None,  # None: not measured (ProfileOptions.latency=False)
+        # the paired speedup against the reference (None: no reference given, or no latency)
+        "speedup": _speedup_record(paired, reference, gen_spec) if paired is not None else None,
         "memory": mem,
         "utilisation": util,
         "profile_wall_s": time.perf_counter() - t_start,
         "env": capture_env(device),
+    }
+
+
+def _speedup_record(paired: Any, reference: MethodAdapter, gen_spec: GenerationSpec) -> dict[str, Any]:
+    """The paired measurement with what identifies the reference it was measured against."""
+    info = reference.describe()
+    return {
+        **paired.to_dict(),
+        "batch": paired.per,
+        "reference_weights_sha256": info.get("weights_sha256"),
+        "reference_version": reference.version,
     }
 
 
@@ -201,3 +256,46 @@ def _breakdown(name: str, den: tuple[Any, tuple[Any, ...]]) -> dict[str, Any]:
     except Exception as exc:  # torch.jit.trace rejects some modules (data-dependent control flow, ...)
         logger.warning("%s: fvcore breakdown of one denoiser call failed: %s", name, exc)
         return {"inputs": shapes, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def compare_methods(
+    adapter: MethodAdapter,
+    reference: MethodAdapter,
+    gen_spec: GenerationSpec,
+    prompts: Sequence[str],
+    seeds: Sequence[int],
+    *,
+    pairs: int = 5,
+    warmup: int = 1,
+    device: str = "cpu",
+    threads: int | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """The paired latency of two loaded adapters on one batch of ``len(prompts)`` videos: each
+    generates the same prompts and seeds, interleaved in this process (``vbench-lite compare``).
+
+    A JSON-ready dict: the speedup of ``adapter`` over ``reference`` with its interval, every run's
+    wall and CPU time, threads, load and stability, and the environment.
+    """
+    device = check_device(device)
+    batch = len(prompts)
+    many = generation_call(adapter, gen_spec, prompts, seeds, batch)
+    ref_many = generation_call(reference, gen_spec, prompts, seeds, batch)
+    total = 2 * (warmup + pairs) + 2
+    with tqdm(total=total, desc=f"compare {adapter.full_name} vs {reference.full_name}", unit="call",
+              disable=not progress) as bar, fixed_threads(threads):
+        for call in (many, ref_many):  # check both outputs once (not timed, not counted as warm-up)
+            call()
+            bar.update()
+        paired = measure_paired(
+            many, ref_many, names=(adapter.full_name, reference.full_name), pairs=pairs, warmup=warmup,
+            device=device, per=batch, on_run=bar.update,
+        )
+    info = adapter.describe()
+    return {
+        **_speedup_record(paired, reference, gen_spec),
+        "method_weights_sha256": info.get("weights_sha256"),
+        "method_version": adapter.version,
+        "generation": dataclasses.asdict(gen_spec),
+        "env": capture_env(device),
+    }
