@@ -1,7 +1,8 @@
 """TPDiff against the baseline, measured side by side in one run (issue: TPDiff method).
 
 Prints:
-1. inference FLOPs per video and latency (s/video at batch 16 and batch 1), same steps and CFG;
+1. inference FLOPs per video and the paired latency at batch 16 (tpdiff and baseline interleaved
+   in one process, ratio of medians with a bootstrap 95% interval; wall, CPU time and stages);
    target: TPDiff at least 1.4x faster at batch 16;
 2. quality on a suite split: FVD (bootstrap std), KVD, CLIPSIM, VBench-lite for baseline, tpdiff
    and tpdiff:no-align (the data-noise alignment ablation), with the suite's noise floor;
@@ -27,7 +28,7 @@ from tabulate import tabulate
 
 import vbench_lite
 from vbench_lite.fsutil import cache_dir
-from vbench_lite.profile import count_flops, measure_latency
+from vbench_lite.profile import count_flops
 from vbench_lite.spec import GenerationSpec
 
 METHODS = ("baseline", "tpdiff", "tpdiff:no-align")
@@ -36,27 +37,35 @@ RUNS = {"baseline": ("baseline", "seed0"), "tpdiff": ("tpdiff", "seed0"), "tpdif
 
 
 def inference_cost(batch: int, repeats: int) -> None:
+    """FLOPs per video, and the paired latency (tpdiff and baseline interleaved in this process)."""
+    from vbench_lite.profile.method_profile import compare_methods
+
     gen = GenerationSpec()
     items = vbench_lite.load_suite("shapes").items("validation", batch)
     prompts, seeds = [it.prompt for it in items], [it.seed for it in items]
-    rows, lat = [], {}
+    rows, loaded = [], {}
     for name in METHODS[:2]:
         m = vbench_lite.load_method(name)
         m.load("cpu")
+        loaded[name] = m
         # Counted at the generation batch and divided by it: the adapters pad every request to a
         # fixed micro-batch of 16 (bit-identical videos however they are batched), so one video
         # alone costs a whole micro-batch; per video at batch 16 is what a video really costs.
         flops = count_flops(lambda m=m: m.generate(prompts, seeds, gen)).scaled(batch)
-        b16 = measure_latency(lambda m=m: m.generate(prompts, seeds, gen), warmup=1, repeats=repeats)
-        b1 = measure_latency(lambda m=m: m.generate(prompts[:1], seeds[:1], gen), warmup=1, repeats=repeats)
-        lat[name] = b16.median_s / batch
-        rows.append((name, m.describe().get("nfe"), flops.total / 1e9, flops.by_stage.get("denoise", 0) / 1e9,
-                     b16.median_s / batch, b1.median_s))
-    print(f"\n## 1. Inference cost (threads={torch.get_num_threads()}, batch {batch}, {repeats} repeats)")
-    print(tabulate(rows, headers=("method", "NFE", "GFLOPs/video", "denoise GFLOPs", f"s/video @{batch}", "s/video @1"),
-                   floatfmt=".4g"))
-    print(f"speedup at batch {batch}: {lat['baseline'] / lat['tpdiff']:.2f}x (target >= 1.4x); "
-          f"FLOP ratio {rows[1][2] / rows[0][2]:.3f}")
+        rows.append((name, m.describe().get("nfe"), flops.total / 1e9, flops.by_stage.get("denoise", 0) / 1e9))
+    rec = compare_methods(loaded["tpdiff"], loaded["baseline"], gen, prompts, seeds, pairs=repeats, warmup=1)
+    arms = {"tpdiff": rec["method_runs"], "baseline": rec["reference_runs"]}
+    rows = [(*r, arms[r[0]]["median_s_per_video"], arms[r[0]]["cpu_median_s"] / batch,
+             *(arms[r[0]]["stage_median_s"].get(k, 0) / batch for k in ("text", "denoise", "decode"))) for r in rows]
+    print(f"\n## 1. Inference cost (threads={rec['threads']}, batch {batch}, {rec['pairs']} interleaved pairs)")
+    print(tabulate(rows, headers=("method", "NFE", "GFLOPs/video", "denoise GFLOPs", "wall s/video", "CPU s/video",
+                                  "text s", "denoise s", "decode s"), floatfmt=".4g"))
+    lo, hi = rec["interval"]
+    clo, chi = rec["cpu_interval"]
+    print(f"paired speedup at batch {batch}: {rec['speedup']:.2f}x [{lo:.2f}, {hi:.2f}] wall, "
+          f"{rec['cpu_speedup']:.2f}x [{clo:.2f}, {chi:.2f}] CPU time (target >= 1.4x); "
+          f"FLOP ratio {rows[1][2] / rows[0][2]:.3f}; load {rec['load_before']} -> {rec['load_after']}; "
+          + ("UNSTABLE: " + "; ".join(rec["unstable_reasons"]) if rec["unstable"] else "stable"))
 
 
 def quality(split: str, num: int) -> dict[str, dict[str, float]]:
