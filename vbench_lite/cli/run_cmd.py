@@ -83,6 +83,10 @@ def summary_rows(result: Any) -> list[tuple[str, str, str]]:
     lat = ((prof.get("latency") or {}).get("batch16") or {}).get("median_s_per_video")
     if lat is not None:
         rows.append(("latency s/video (batch 16)", fmt(lat), "↓"))
+    if prof.get("speedup"):  # the paired measurement against the reference (vbench_lite.profile.paired)
+        from vbench_lite.cli.compare_cmd import speedup_text
+
+        rows.append((f"speedup vs {prof['speedup']['reference']} (paired)", speedup_text(prof["speedup"]), "↑"))
     return rows
 
 
