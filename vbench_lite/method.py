@@ -25,7 +25,9 @@ class MethodAdapter(abc.ABC):
     - ``generate(prompts, seeds, spec)`` returns uint8 ``[B, T, C, H, W]`` RGB; a video depends only
       on its (prompt, seed), never on what else is in the batch;
     - parts wrapped in ``vbench_lite.profile.stage("text" | "denoise" | "decode")``;
-    - optional ``denoiser()`` -> (module, example inputs) for per-call FLOP breakdowns.
+    - optional ``denoiser()`` -> (module, example inputs) for per-call FLOP breakdowns;
+    - optional ``schedule()`` -> a ``vbench_lite.profile.real_scale.SamplingSchedule`` (steps, CFG,
+      pyramid stages) for real-scale projections; without one it is read from ``describe()``.
     """
 
     name: ClassVar[str] = ""
@@ -60,4 +62,9 @@ class MethodAdapter(abc.ABC):
 
     def denoiser(self) -> tuple[Any, tuple[Any, ...]] | None:
         """Optional: (module, example inputs) of one denoiser call, for per-call FLOP breakdowns."""
+        return None
+
+    def schedule(self) -> Any | None:
+        """Optional: the sampling schedule as data (``SamplingSchedule``) for ``profile --architecture``;
+        ``None`` lets the harness read it from ``describe()`` (steps, cfg_scale, nfe, stages)."""
         return None

@@ -2,6 +2,12 @@
 
 Prints a table (or JSON with ``--json``) and writes ``<out>/profiles/<method>/profile.json``.
 Prompts and seeds are the first videos of the shapes suite's eval split.
+
+With ``--architecture NAME`` the method's sampling schedule is projected onto a real video model
+built on the meta device from a shipped configuration (:mod:`vbench_lite.profile.real_scale`):
+FLOPs per video by stage and per call, parameters, the attention / matmul / convolution split, and
+the FLOP ratio against the ``--reference`` method's schedule on the same model; it writes
+``<out>/profiles/<method>/real_scale/<architecture>.json``.
 """
 
 from __future__ import annotations
@@ -31,29 +37,66 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=opt.repeats,
                    help=f"timed runs per batch size, at least 2 (default {opt.repeats}; more on a quiet machine)")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's setting)")
-    p.add_argument("--frames", type=int, default=gen.frames, help=f"frames per video (default {gen.frames})")
-    p.add_argument("--resolution", type=int, default=gen.resolution, help=f"frame size (default {gen.resolution})")
+    p.add_argument("--frames", type=int, default=None,
+                   help=f"frames per video (default {gen.frames}; with --architecture: the pipeline's default)")
+    p.add_argument("--resolution", type=_resolution, default=None, metavar="N|HxW",
+                   help=f"frame size (default {gen.resolution}; with --architecture: HxW, default the pipeline's)")
+    p.add_argument("--architecture", default=None, metavar="NAME",
+                   help="project the method's schedule onto a real model built on the meta device "
+                   "(no weights read); shipped: " + ", ".join(_architectures()))
+    p.add_argument("--steps", type=int, default=None,
+                   help="with --architecture: rescale the schedule to this many steps, stage shares kept")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocess")
     p.add_argument("--no-breakdown", action="store_true", help="skip fvcore's per-module breakdown")
     p.add_argument("--reference", default=None, metavar="NAME[:VARIANT]",
                    help="pair the batch latency runs with this method's (e.g. baseline), interleaved in this "
-                   "process, for a speedup with a 95%% interval (default: time the method alone; see also `compare`)")
+                   "process, for a speedup with a 95%% interval (default: time the method alone; see also `compare`); "
+                   "with --architecture: the method whose schedule the FLOP ratio refers to (default baseline)")
     return p
 
 
+def _architectures() -> list[str]:
+    from vbench_lite.profile.real_scale.architecture import list_architectures
+
+    return list_architectures()
+
+
+def _resolution(text: str) -> tuple[int, int]:
+    """``"480x832"`` -> (480, 832); ``"32"`` -> (32, 32)."""
+    parts = text.lower().split("x")
+    try:
+        h, w = (int(parts[0]), int(parts[0])) if len(parts) == 1 else (int(parts[0]), int(parts[1]))
+    except (ValueError, IndexError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a resolution; write N or HxW, e.g. 480x832") from None
+    if len(parts) > 2 or h < 1 or w < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a resolution; write N or HxW, e.g. 480x832")
+    return h, w
+
+
 def main(args: argparse.Namespace) -> int:
+    if args.architecture is not None:
+        return _main_real_scale(args)
     import vbench_lite
-    from vbench_lite.fsutil import atomic_write_json
     from vbench_lite.profile import profile_method
     from vbench_lite.spec import GenerationSpec, ProfileOptions, RunSpec
 
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.steps is not None:
+        raise UsageError("--steps applies to --architecture projections only")
+    gen = GenerationSpec()
+    frames = gen.frames if args.frames is None else args.frames
+    resolution = gen.resolution
+    if args.resolution is not None:
+        h, w = args.resolution
+        if h != w:
+            raise UsageError(f"the shapes suite's frames are square; got --resolution {h}x{w}")
+        resolution = h
     run = RunSpec.for_method(args.method, device=args.device)  # validates name and device
     ref_name = None if args.reference in (None, "none", run.method_id) else args.reference
     options = ProfileOptions(warmup=args.warmup, repeats=args.repeats, batch_size=args.batch_size, threads=args.threads,
                              reference=ref_name)
-    gen_spec = GenerationSpec(frames=args.frames, resolution=args.resolution)
+    gen_spec = GenerationSpec(frames=frames, resolution=resolution)
     items = vbench_lite.load_suite("shapes").items("eval", args.batch_size, 0)
     reference = vbench_lite.load_method(ref_name) if ref_name is not None else None  # unknown name: error first
     adapter = vbench_lite.load_method(args.method)
@@ -65,12 +108,17 @@ def main(args: argparse.Namespace) -> int:
         device=run.device, memory=not args.no_memory, breakdown=not args.no_breakdown,
         reference=reference, progress=not args.json,
     )
-    path = args.out / "profiles" / run.method_id / "profile.json"
+    return _write_and_show(args.out / "profiles" / run.method_id / "profile.json", profile, render, args.json)
+
+
+def _write_and_show(path: Path, profile: dict[str, Any], render_fn: Any, as_json: bool) -> int:
+    from vbench_lite.fsutil import atomic_write_json
+
     atomic_write_json(path, profile)
-    if args.json:
+    if as_json:
         print(json.dumps(profile, indent=2))
     else:
-        print(render(profile))
+        print(render_fn(profile))
         print(f"\nwritten: {path}")
     return 0
 
@@ -123,3 +171,55 @@ def render(profile: dict[str, Any]) -> str:
         ops = ", ".join(f"{k} {v / 1e6:,.1f} M" for k, v in call["by_operator"].items())
         out += f"\nby operator: {ops}\nfvcore / torch agreement: {call['agreement']:.4f}"
     return out
+
+
+def _main_real_scale(args: argparse.Namespace) -> int:
+    import vbench_lite
+    from vbench_lite.profile.real_scale import load_architecture, method_schedule, project
+    from vbench_lite.spec import RunSpec
+
+    arch = load_architecture(args.architecture)  # unknown name: ValueError listing the shipped ones
+    if args.steps is not None and args.steps < 1:
+        raise UsageError(f"--steps must be at least 1, got {args.steps}")
+    h, w = args.resolution or (None, None)
+    schedules = {}
+    reference = args.reference or "baseline"
+    for name in dict.fromkeys((args.method, reference)):
+        RunSpec.for_method(name)  # validates the name
+        adapter = vbench_lite.load_method(name)
+        adapter.load("cpu")  # describe() reads the loaded sampler settings; nothing runs
+        sched = method_schedule(adapter)
+        schedules[name] = sched.with_steps(args.steps) if args.steps else sched
+    profile = project(arch, schedules[args.method], args.frames, h, w)
+    ref = project(arch, schedules[reference], profile.frames, profile.height, profile.width)
+    out = {"method": args.method, "reference": reference, **profile.to_dict(),
+           "reference_flops_per_video": ref.total, "flop_ratio_reference_over_method": ref.total / profile.total}
+    path = args.out / "profiles" / RunSpec.for_method(args.method).method_id / "real_scale" / f"{arch.name}.json"
+    return _write_and_show(path, out, render_real_scale, args.json)
+
+
+def _t(x: float) -> str:
+    return f"{x / 1e12:,.2f} T"
+
+
+def render_real_scale(p: dict[str, Any]) -> str:
+    """The human-readable summary of a real-scale projection."""
+    sched, split, total = p["schedule"], p["split"], p["flops_per_video"]
+    rows: list[tuple[str, str]] = [
+        ("method / architecture", f"{p['method']} on {p['architecture']} (meta device, no weights)"),
+        ("video", f"{p['frames']} frames at {p['height']}x{p['width']}"),
+        ("schedule", f"{sched['steps']} steps, {'CFG' if sched['cfg'] else 'no CFG'}, NFE {sched['nfe']}, "
+                     f"{len(sched['stages'])} stage(s)"),
+        ("FLOP per video", _t(total)),
+    ]
+    rows += [(f"  stage {k}", f"{_t(v)} ({v / total:.1%})") for k, v in p["by_stage"].items()]
+    rows += [(f"  {k}", f"{_t(v)} ({v / total:.1%})") for k, v in split.items()]
+    for part in p["parts"]:
+        grid = part.get("latent_grid")
+        where = f" on latent {grid['channels']}x{grid['frames']}x{grid['height']}x{grid['width']}" if grid else ""
+        rows.append((f"{part['part']}{where}", f"{part['calls']} calls x {_t(part['per_call']['total'])} "
+                     f"(attention {part['per_call']['attention'] / max(part['per_call']['total'], 1):.0%})"))
+    rows += [(f"parameters {k}", f"{v:,}") for k, v in p["params"].items()]
+    rows.append((f"FLOP ratio {p['reference']} / {p['method']}", f"{p['flop_ratio_reference_over_method']:.3f}x "
+                 f"({_t(p['reference_flops_per_video'])} for {p['reference']})"))
+    return tabulate(rows, headers=("real-scale cost (FLOP = 2 x MAC)", "value"), disable_numparse=True)
