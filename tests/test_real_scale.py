@@ -145,3 +145,17 @@ def test_cli_profile_architecture_bad_input(tmp_path, capsys, argv, message):
     assert code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_measured_gpu_speedups_refuse_smoke_tests_and_other_sizes():
+    from vbench_lite.profile.real_scale.table import measured_speedups
+
+    rows = [{"method": "baseline", "measured_speedup": 1.0}, {"method": "tpdiff", "measured_speedup": 1.8}]
+    report = {"schema": "vbench_lite.real_scale_gpu/1", "depth_multiplier": 1.0,
+              "architectures": {"wan2.1-t2v-1.3b": {"frames": 81, "height": 480, "width": 832, "rows": rows}}}
+    assert measured_speedups(report)[("wan2.1-t2v-1.3b", "tpdiff")] == 1.8
+    with pytest.raises(ValueError, match="smoke test"):
+        measured_speedups({**report, "depth_multiplier": 0.04})
+    small = {"wan2.1-t2v-1.3b": {"frames": 17, "height": 480, "width": 832, "rows": rows}}
+    with pytest.raises(ValueError, match="timed wan2.1-t2v-1.3b at 17x480x832"):
+        measured_speedups({**report, "architectures": small})

@@ -97,15 +97,23 @@ def _library(name: str) -> Any:
                          f"install it with: {INSTALL_HINT}") from exc
 
 
-def build(component: dict[str, Any]) -> Any:
-    """The module of one component (``denoiser``, ``vae`` or a text encoder) on the meta device."""
+def build(component: dict[str, Any], device: str = "meta", dtype: Any = None) -> Any:
+    """The module of one component (``denoiser``, ``vae`` or a text encoder), on the meta device
+    by default (no storage); on a real device its weights are the classes' random initialisation,
+    created there in ``dtype`` directly (a 13B model never exists in float32)."""
     import torch
 
     lib = _library(component["library"])
     cls = getattr(lib, component["class"])
-    with torch.device("meta"):
-        if "config_class" in component:  # transformers: a config object, then the model
-            model = cls(getattr(lib, component["config_class"])(**component["config"]))
-        else:  # diffusers: the config.json keys are the constructor's arguments
-            model = cls(**component["config"])
+    previous = torch.get_default_dtype()
+    try:
+        if dtype is not None:
+            torch.set_default_dtype(dtype)
+        with torch.device(device):
+            if "config_class" in component:  # transformers: a config object, then the model
+                model = cls(getattr(lib, component["config_class"])(**component["config"]))
+            else:  # diffusers: the config.json keys are the constructor's arguments
+                model = cls(**component["config"])
+    finally:
+        torch.set_default_dtype(previous)
     return model.eval()

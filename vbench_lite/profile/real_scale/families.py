@@ -3,7 +3,8 @@
 The shipped configurations say *what* a model is; a family says how its pipeline feeds it, after
 the diffusers pipeline of the same name (``WanPipeline``, ``CogVideoXPipeline``, ``LTXPipeline``,
 ``HunyuanVideoPipeline``, ``AnimateDiffPipeline``): the latent layout, the text states, the extra
-conditioning inputs and the VAE decode call. Every input is an empty tensor on the meta device.
+conditioning inputs and the VAE decode call. Inputs are empty tensors on the meta device (for
+counting) or standard-normal ones on a real device (for timing random-weight models).
 """
 
 from __future__ import annotations
@@ -38,8 +39,19 @@ class LatentGrid:
                           up(self.height, resolution_scale, multiple), up(self.width, resolution_scale, multiple))
 
 
-def _empty(*shape: int) -> torch.Tensor:
-    return torch.empty(shape, device=META)
+class _Inputs:
+    """Makes the inputs of one call: empty on the meta device, standard normal elsewhere."""
+
+    def __init__(self, device: torch.device | str = META, dtype: torch.dtype | None = None) -> None:
+        self.device, self.dtype = torch.device(device), dtype
+
+    def __call__(self, *shape: int) -> torch.Tensor:
+        if self.device.type == "meta":
+            return torch.empty(shape, device=self.device, dtype=self.dtype)
+        return torch.randn(shape, device=self.device, dtype=self.dtype)
+
+    def ones(self, *shape: int) -> torch.Tensor:
+        return torch.ones(shape, device=self.device, dtype=self.dtype)
 
 
 def patch_sizes(arch: Architecture) -> tuple[int, int]:
@@ -75,47 +87,51 @@ def latent_grid(arch: Architecture, frames: int, height: int, width: int) -> Lat
     return LatentGrid(lat["channels"], t, height // sc, width // sc)
 
 
-def denoiser_call(arch: Architecture, model: Any, grid: LatentGrid, batch: int = 1) -> Callable[[], Any]:
+def denoiser_call(arch: Architecture, model: Any, grid: LatentGrid, batch: int = 1,
+                  device: torch.device | str = META, dtype: torch.dtype | None = None) -> Callable[[], Any]:
     """A zero-argument call of one denoiser forward on ``batch`` latent videos of ``grid``."""
     cfg, fam = arch.denoiser["config"], arch.family
+    make = _Inputs(device, dtype)
     c, t, h, w = grid.channels, grid.frames, grid.height, grid.width
-    step = _empty(batch)
+    step = make(batch)
     if fam == "wan":
         tokens = arch.text_encoders[0]["tokens"]
-        x, text = _empty(batch, c, t, h, w), _empty(batch, tokens, cfg["text_dim"])
+        x, text = make(batch, c, t, h, w), make(batch, tokens, cfg["text_dim"])
         return lambda: model(x, step, text, return_dict=False)
     if fam == "cogvideox":
-        x, text = _empty(batch, t, c, h, w), _empty(batch, cfg["max_text_seq_length"], cfg["text_embed_dim"])
+        x, text = make(batch, t, c, h, w), make(batch, cfg["max_text_seq_length"], cfg["text_embed_dim"])
         return lambda: model(x, text, step, return_dict=False)
     if fam == "ltx":
         tokens = arch.text_encoders[0]["tokens"]
-        x, text = _empty(batch, t * h * w, c), _empty(batch, tokens, cfg["caption_channels"])
-        mask = torch.ones(batch, tokens, device=META)
+        x, text = make(batch, t * h * w, c), make(batch, tokens, cfg["caption_channels"])
+        mask = make.ones(batch, tokens)
         tc, sc = arch.latent["temporal_compression"], arch.latent["spatial_compression"]
         rope_scale = (tc / arch.sampling["frame_rate"], sc, sc)  # as LTXPipeline passes it
         return lambda: model(x, text, step, mask, num_frames=t, height=h, width=w,
                              rope_interpolation_scale=rope_scale, return_dict=False)
     if fam == "hunyuan":
         tokens = arch.sampling["text_tokens_denoiser"]
-        x, text = _empty(batch, c, t, h, w), _empty(batch, tokens, cfg["text_embed_dim"])
-        mask = torch.ones(batch, tokens, device=META)
-        pooled, guidance = _empty(batch, cfg["pooled_projection_dim"]), _empty(batch)
+        x, text = make(batch, c, t, h, w), make(batch, tokens, cfg["text_embed_dim"])
+        mask = make.ones(batch, tokens)
+        pooled, guidance = make(batch, cfg["pooled_projection_dim"]), make(batch)
         return lambda: model(x, step, text, mask, pooled, guidance=guidance, return_dict=False)
     if fam == "animatediff":
         tokens = arch.text_encoders[0]["tokens"]
         # AnimateDiffPipeline repeats the prompt states once per frame (repeat_interleave, dim 0)
-        x, text = _empty(batch, c, t, h, w), _empty(batch * t, tokens, cfg["cross_attention_dim"])
+        x, text = make(batch, c, t, h, w), make(batch * t, tokens, cfg["cross_attention_dim"])
         return lambda: model(x, step, text, return_dict=False)
     raise ValueError(f"architecture family {fam!r} has no call convention (known: wan, cogvideox, ltx, hunyuan, animatediff)")
 
 
-def decoder_call(arch: Architecture, vae: Any, grid: LatentGrid) -> Callable[[], Any]:
+def decoder_call(arch: Architecture, vae: Any, grid: LatentGrid,
+                 device: torch.device | str = META, dtype: torch.dtype | None = None) -> Callable[[], Any]:
     """A zero-argument call of the VAE decoder on one latent video of ``grid``."""
+    make = _Inputs(device, dtype)
     c, t, h, w = grid.channels, grid.frames, grid.height, grid.width
     if arch.family == "animatediff":  # an image VAE: the frames are decoded as a batch of images
-        z = _empty(t, c, h, w)
+        z = make(t, c, h, w)
     else:
-        z = _empty(1, c, t, h, w)
+        z = make(1, c, t, h, w)
     return lambda: vae.decode(z, return_dict=False)
 
 

@@ -122,7 +122,24 @@ def _p(x: int) -> str:
     return f"{x / 1e15:,.3f}"
 
 
-def render_markdown(rows: list[Row]) -> str:
+def measured_speedups(report: dict[str, Any]) -> dict[tuple[str, str], float]:
+    """``{(architecture, method): speedup}`` from ``benchmarks/real_scale_gpu.py``'s report; a smoke
+    test (shrunk models) or a run at other sizes than the table's is refused, never mixed in."""
+    if report.get("schema") != "vbench_lite.real_scale_gpu/1":
+        raise ValueError(f"not a real-scale GPU report (schema {report.get('schema')!r})")
+    if report.get("depth_multiplier", 1.0) != 1.0:
+        raise ValueError("this GPU report timed shrunk models (a smoke test); its speedups do not belong in the table")
+    out: dict[tuple[str, str], float] = {}
+    for name, arch in report["architectures"].items():
+        s = load_architecture(name).sampling
+        if (arch["frames"], arch["height"], arch["width"]) != (s["frames"], s["height"], s["width"]):
+            raise ValueError(f"the GPU report timed {name} at {arch['frames']}x{arch['height']}x{arch['width']}, "
+                             f"the table projects {s['frames']}x{s['height']}x{s['width']}")
+        out.update({(name, r["method"]): float(r["measured_speedup"]) for r in arch["rows"]})
+    return out
+
+
+def render_markdown(rows: list[Row], measured: dict[tuple[str, str], float] | None = None) -> str:
     head = ("| architecture | method | change | PFLOP / video | text / denoise / decode | attention share "
             "| projected speedup (FLOP ratio) | paper speedup | measured GPU speedup | note |")
     lines = [head, "|" + "---|" * 10]
@@ -135,7 +152,9 @@ def render_markdown(rows: list[Row]) -> str:
             cells = ["", "", "", "n/a"]
         paper = f"{r.paper[0]:g}x" if r.paper else ""
         note = r.note or (r.paper[1] if r.paper else "")
-        lines.append(f"| {r.architecture} | {r.method} | {r.change} | " + " | ".join(cells) + f" | {paper} |  | {note} |")
+        got = (measured or {}).get((r.architecture, r.method))
+        gpu = f"{got:.2f}x" if got is not None else ""
+        lines.append(f"| {r.architecture} | {r.method} | {r.change} | " + " | ".join(cells) + f" | {paper} | {gpu} | {note} |")
     for method, arch, speed, where in PAPER_ONLY:
         lines.append(f"| {arch} | {method} | not shipped |  |  |  | n/a | {speed:g}x |  | {where} |")
     return "\n".join(lines) + "\n"

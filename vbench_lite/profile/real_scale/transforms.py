@@ -56,7 +56,9 @@ def sned_architecture(arch: Architecture, width: float = 1.0, depth: float = 1.0
     if arch.family == "animatediff":
         groups = cfg["norm_num_groups"]
         cfg["block_out_channels"] = [_scaled(c, width, groups) for c in cfg["block_out_channels"]]
-        cfg["layers_per_block"] = _scaled(cfg["layers_per_block"], depth)
+        per_level = cfg["layers_per_block"]
+        cfg["layers_per_block"] = ([_scaled(n, depth) for n in per_level] if isinstance(per_level, list)
+                                   else _scaled(per_level, depth))
     else:
         heads = cfg["num_attention_heads"]
         inner = heads * cfg["attention_head_dim"]
