@@ -102,8 +102,8 @@ def measure_architecture(arch, tpdiff, args, dtype):
                                           pairs=args.pairs, warmup=args.warmup, device=args.device)
                     timed[ck] = {"grid": dataclasses.asdict(grid), "batch": sched.passes,
                                  "median_s": float(np.median(pair.method.wall())), "paired": pair.to_dict()}
-                seconds += st.steps * timed[ck]["median_s"]  # one call per step: the CFG pair is its batch
-                calls.append({"steps": st.steps, **timed[ck]})
+                seconds += st.evaluations * timed[ck]["median_s"]  # the CFG pair is one call's batch
+                calls.append({"steps": st.steps, "evaluations": st.evaluations, **timed[ck]})
             dk = ("decode", full.scaled(sched.stages[-1].frames_scale, sched.stages[-1].resolution_scale, ps, pt))
             if dk not in timed:
                 timed[dk] = {"median_s": median_seconds(families.decoder_call(arch, vae, dk[1], args.device, dtype), args)}

@@ -159,3 +159,23 @@ def test_measured_gpu_speedups_refuse_smoke_tests_and_other_sizes():
     small = {"wan2.1-t2v-1.3b": {"frames": 17, "height": 480, "width": 832, "rows": rows}}
     with pytest.raises(ValueError, match="timed wan2.1-t2v-1.3b at 17x480x832"):
         measured_speedups({**report, "architectures": small})
+
+
+class _Sampler:  # the fields of the backbone's FlowSampler that a schedule reads
+    def __init__(self, steps: int, solver: str, cfg_scale: float, ends_at_zero: bool = True) -> None:
+        self.steps, self.guided = steps, cfg_scale != 1.0
+        corrected = steps - (1 if ends_at_zero else 0) if solver == "heun" else 0
+        self.nfe = (steps + corrected) * (2 if self.guided else 1)
+
+
+def test_schedule_from_sampler_objects_counts_multi_evaluation_solvers():
+    pyramid = SamplingSchedule.from_samplers([_Sampler(10, "euler", 4.0)] * 3, [0.25, 0.5, 1.0])
+    assert pyramid.stages == TPDIFF.stages and pyramid.nfe == 60
+    heun = SamplingSchedule.from_samplers([_Sampler(10, "heun", 1.0)])
+    assert heun.nfe == 19 and heun.stages[0].evaluations == 19
+    assert heun.with_steps(50).nfe == 99  # 49 corrected steps + the final Euler step
+    two = SamplingSchedule.from_samplers([_Sampler(5, "heun", 4.0, ends_at_zero=False), _Sampler(5, "heun", 4.0)], [0.5, 1.0])
+    assert [s.evaluations for s in two.stages] == [10, 9] and two.nfe == 38
+    assert schedule_from_description({"steps": 10, "cfg_scale": 4.0, "nfe": 38, "sampler": "heun"}).nfe == 38
+    with pytest.raises(ValueError, match="all use CFG"):
+        SamplingSchedule.from_samplers([_Sampler(5, "euler", 4.0), _Sampler(5, "euler", 1.0)], [0.5, 1.0])

@@ -155,7 +155,7 @@ def project(arch: Architecture, schedule: SamplingSchedule, frames: int | None =
     for st in schedule.stages:
         grid = full.scaled(st.frames_scale, st.resolution_scale, ps, pt)
         cost, params = _cost(key, "denoiser", (grid.channels, grid.frames, grid.height, grid.width), arch)
-        parts.append(PartCost("denoiser", "denoise", st.steps * schedule.passes, cost, params, grid, st.steps))
+        parts.append(PartCost("denoiser", "denoise", st.evaluations * schedule.passes, cost, params, grid, st.steps))
     if arch.vae is not None:
         cost, params = _cost(key, "vae_decoder", (grid.channels, grid.frames, grid.height, grid.width), arch)
         parts.append(PartCost("vae_decoder", "decode", 1, cost, params, grid))
