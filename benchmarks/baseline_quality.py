@@ -117,9 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             method = load_method(args.method)
         method.load("cpu")
-        overrides = {k: v for k, v in (("cfg_scale", args.cfg_scale), ("shift", args.shift)) if v is not None}
-        if overrides:
-            method.generator.sampler = replace(method.generator.sampler, **overrides)
+        sampler = method.generator.sampler
+        if args.cfg_scale is not None:
+            sampler = replace(sampler, cfg_scale=args.cfg_scale)
+        if args.shift is not None:
+            sampler = sampler.set_timesteps(sampler.steps, shift=args.shift)
+        method.generator.sampler = sampler
         chunks = []
         for i in range(0, len(items), args.batch):
             part = items[i : i + args.batch]

@@ -122,7 +122,7 @@ def training_cost() -> None:
 def fvd_at_equal_flops(num: int, every: int) -> None:
     """Evaluate the periodic checkpoints of both runs (steps that are multiples of ``every``, and
     the last) and compare FVD at matching training FLOPs."""
-    from vbench_lite.methods.baseline.recipe import export_checkpoint
+    from vbench_lite.methods.backbone.recipe import export_checkpoint
 
     print(f"\n## 4. FVD at equal training FLOPs ({num} validation videos per checkpoint, every {every} steps)")
     curves: dict[str, list[tuple[float, float]]] = {}
@@ -133,7 +133,8 @@ def fvd_at_equal_flops(num: int, every: int) -> None:
         for ck in ckpts:
             cfg = json.loads((ck / "config.json").read_text())
             with tempfile.TemporaryDirectory() as tmp:
-                export_checkpoint(ck, tmp, seed=0, requested_steps=cfg["step"])
+                export_checkpoint(ck, tmp, seed=0, requested_steps=cfg["step"], title=name,
+                                  command=f"benchmarks/tpdiff_vs_baseline.py ({ck.name})")
                 cls = type(vbench_lite.load_method(name))
                 m = cls(weights=tmp)
                 r = vbench_lite.evaluate_method(m, split="validation", num_videos=num, metrics=("fvd",))

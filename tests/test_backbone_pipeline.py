@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from vbench_lite.methods.backbone.pipeline import LatentVideoGenerator, SamplerConfig, video_noise
+from vbench_lite.methods.backbone.pipeline import LatentVideoGenerator, video_noise
+from vbench_lite.methods.backbone.sampler import FlowSampler
 from vbench_lite.methods.backbone.tiny import randomize, tiny_autoencoder, tiny_model
 from vbench_lite.profile import listening
 
@@ -23,7 +24,7 @@ SEEDS = [11, 22, 33, 44, 55, 66]
 @pytest.fixture(scope="module")
 def generator() -> LatentVideoGenerator:
     ae = randomize(tiny_autoencoder(), std=0.1)
-    return LatentVideoGenerator(tiny_model(), ae, SamplerConfig(steps=3, cfg_scale=3.0), micro_batch=4)
+    return LatentVideoGenerator(tiny_model(), ae, FlowSampler.uniform(3, cfg_scale=3.0), micro_batch=4)
 
 
 def test_output_is_uint8_video(generator):
@@ -76,8 +77,8 @@ def test_bad_requests_name_the_argument(generator, prompts, seeds, match):
 
 
 def test_heun_and_cfg_one_run(generator):
-    g = LatentVideoGenerator(generator.model, generator.autoencoder, SamplerConfig(steps=2, sampler="heun",
-                             cfg_scale=1.0), micro_batch=2)
-    assert g.sampler.nfe == 3
+    g = LatentVideoGenerator(generator.model, generator.autoencoder, FlowSampler.uniform(2, solver="heun"),
+                             micro_batch=2)
+    assert g.nfe == 3
     v = g.generate(PROMPTS[:1], SEEDS[:1], frames=4, resolution=24)
     assert v.shape == (1, 4, 3, 24, 24)

@@ -3,6 +3,8 @@ types, absolute frame positions, and width rules."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -175,51 +177,79 @@ def test_randomize_changes_zero_initialised_outputs():
     assert _run(model, x, tt, text).abs().sum() > 0
 
 
-def test_coordinate_channels_give_the_input_absolute_position():
+def test_coordinates_are_normalised_x_then_y():
     grid = SpaceTimeUNet.coordinates(3, 6, 8, torch.zeros(1))
     assert grid.shape == (3, 2, 6, 8)
     assert torch.equal(grid[0, 0, 0], torch.linspace(-1, 1, 8))  # x grows along the width
     assert torch.equal(grid[0, 1, :, 0], torch.linspace(-1, 1, 6))  # y grows along the height
-    model = tiny_model(coord_input=True)
-    assert model.unet.conv_in.in_channels == 4 + 2
-    for size in (6, 8, 12):  # any latent size
-        x, tt, text = _inputs(model, 1, 4, size)
-        assert _run(model, x, tt, text).shape == x.shape
-    # the coordinate channels reach the network: removing their input weights changes the output
-    x, tt, text = _inputs(model, 1, 4, 8)
-    with_coords = _run(model, x, tt, text)
+
+
+def test_the_default_config_is_the_shipped_baseline_and_old_configs_load():
+    import json
+
+    from vbench_lite.methods.baseline import WEIGHTS_DIR
+
+    shipped = json.loads((WEIGHTS_DIR / "config.json").read_text())["model"]["unet"]
+    assert "blocks_per_level" in shipped  # the per-level form written before issue 14
+    assert UNetConfig.from_dict(shipped) == UNetConfig()
+    assert UNetConfig.from_dict(UNetConfig().to_dict()) == UNetConfig()
+    cfg = tiny_unet_config(temporal=("conv3d", "attn1d"))
+    assert UNetConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    with pytest.raises(ValueError, match="'frame_film' was removed"):
+        UNetConfig.from_dict({**shipped, "frame_film": True})
+
+
+def test_temporal_type_and_block_count_per_block():
+    cfg = tiny_unet_config().with_temporal({"down.1.temporal.0": "none", "up.0.temporal.1": "conv3d",
+                                            "mid.temporal.0": "conv1d"})
+    assert cfg.temporal_down == (("conv1d", "conv1d"), ("none", "attn1d"))
+    assert cfg.temporal_type("up.0.temporal.1") == "conv3d" and cfg.temporal_type("mid.temporal.0") == "conv1d"
+    from vbench_lite.methods.backbone.layers import NoTemporal, TemporalConv1d, TemporalConv3d
+
+    unet = SpaceTimeUNet(cfg)
+    assert isinstance(unet.get_submodule("down.1.temporal.0"), NoTemporal)
+    assert isinstance(unet.get_submodule("up.0.temporal.1"), TemporalConv3d)
+    assert isinstance(unet.get_submodule("mid.temporal.0"), TemporalConv1d)
+    uneven = SpaceTimeUNet(replace(tiny_unet_config(), blocks=(1, 3), temporal_down=(("conv1d",), ("attn1d",) * 3),
+                                   temporal_up=(("none",), ("attn1d",) * 3)))
+    names = uneven.block_names()
+    assert "down.0.res.1" not in names and "up.1.res.2" in names and "down.1.temporal.2" in names
+    x = torch.randn(1, 4, 4, 8, 8)
+    ids = tiny_model().tokenize(["a red circle moving left slowly on a black background"])
     with torch.no_grad():
-        model.unet.conv_in.weight[:, 4:] = 0
-    assert not torch.allclose(with_coords, _run(model, x, tt, text))
+        text = tiny_model().encode_text(ids)
+        assert uneven(x, torch.rand(1), *text).shape == x.shape
+    with pytest.raises(ValueError, match=r"temporal_down\[1\] needs one type per block"):
+        replace(tiny_unet_config(), blocks=(2, 3))
+    with pytest.raises(ValueError, match="not a temporal block name"):
+        tiny_unet_config().with_temporal({"down.1.res.0": "none"})
 
 
-def test_frame_film_conditions_each_frame_on_caption_and_frame_index():
-    model = tiny_model(frame_film=True)
+def test_feature_taps_return_block_outputs_from_the_same_pass():
+    model = tiny_model()
     x, tt, text = _inputs(model, 2, 4, 8)
+    names = ("down.0.res.1", "down.1.xattn.0", "mid.res.1", "up.0.upsample")
+    seen: dict[str, torch.Tensor] = {}
+    hooks = [model.unet.get_submodule(n).register_forward_hook(lambda m, a, out, n=n: seen.__setitem__(n, out))
+             for n in names]
+    calls = []
+    hooks.append(model.unet.register_forward_pre_hook(lambda m, a: calls.append(1)))
     with torch.no_grad():
-        c = model.unet.make_cond(tt, *text, frames=4, frame_index=None)
-    assert c.frame_film is not None and c.frame_film.shape == (2 * 4, model.unet.config.emb_dim)
-    assert not torch.allclose(c.frame_film[0], c.frame_film[1])  # differs between frames
-    # zero-initialised: a fresh model's per-frame term is exactly zero, i.e. the per-video FiLM
-    fresh = tiny_model(frame_film=True, randomized=False)
-    with torch.no_grad():
-        c0 = fresh.unet.make_cond(tt, *text, frames=4, frame_index=None)
-    assert torch.equal(c0.frame_film, torch.zeros_like(c0.frame_film))
-    # the caption changes the per-frame term
-    other = model.encode_text(model.tokenize(["a red circle moving right slowly on a black background"] * 2))
-    with torch.no_grad():
-        c2 = model.unet.make_cond(tt, *other, frames=4, frame_index=None)
-    assert not torch.allclose(c.frame_film, c2.frame_film)
-    assert _run(model, x, tt, text).shape == x.shape
-
-
-def test_configs_without_the_motion_options_load_as_before():
-    d = UNetConfig().to_dict()
-    for k in ("coord_input", "frame_film"):
-        d.pop(k)
-    cfg = UNetConfig.from_dict(d)
-    assert not cfg.coord_input and not cfg.frame_film
-    assert not hasattr(SpaceTimeUNet(cfg), "frame_film")
+        v, feats = model.unet(x, tt, *text, return_features=names)
+    for h in hooks:
+        h.remove()
+    assert len(calls) == 1 and list(feats) == list(names)
+    assert torch.equal(v, _run(model, x, tt, text))
+    w0, w1 = model.unet.config.widths
+    assert feats["down.0.res.1"].shape == (2, w0, 4, 8, 8) and feats["mid.res.1"].shape == (2, w1, 4, 4, 4)
+    for n in ("down.0.res.1", "down.1.xattn.0", "mid.res.1"):  # frame-major rows back to [B, C, T, h, w]
+        assert torch.equal(feats[n], seen[n].view(2, 4, *seen[n].shape[1:]).transpose(1, 2))
+    assert feats["up.0.upsample"].shape == (2, w0, 4, 8, 8)  # after the nearest upsampling
+    with torch.no_grad():  # a skipped block's "output" is its input
+        _, f = model.unet(x, tt, *text, skip={"down.0.res.1"}, return_features=("down.0.temporal.0", "down.0.res.1"))
+    assert torch.equal(f["down.0.res.1"], f["down.0.temporal.0"])
+    with pytest.raises(ValueError, match="cannot tap"):
+        model.unet(x, tt, *text, return_features=("down.7.res.0",))
 
 
 def test_layout_field_depends_on_caption_frame_and_position_and_starts_at_zero():

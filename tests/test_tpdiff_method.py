@@ -7,10 +7,9 @@ from vbench_lite.methods.backbone.autoencoder import AutoencoderConfig, FrameAut
 from vbench_lite.methods.backbone.flow_task import FlowMatchingTask, FlowRecipe
 from vbench_lite.methods.backbone.latents import LatentClips
 from vbench_lite.methods.backbone.model import VideoDiffusion
-from vbench_lite.methods.backbone.pipeline import SamplerConfig
 from vbench_lite.methods.backbone.unet import UNetConfig
 from vbench_lite.methods.tpdiff.pyramid import PyramidSchedule
-from vbench_lite.methods.tpdiff.sampler import PyramidVideoGenerator
+from vbench_lite.methods.tpdiff.sampler import PyramidVideoGenerator, pyramid_samplers
 from vbench_lite.methods.tpdiff.task import TPDiffTask
 from vbench_lite.suites.shapes import ShapesSuite
 
@@ -24,7 +23,9 @@ def _model() -> VideoDiffusion:
 
 def _generator(steps: int = 6, micro_batch: int = 4) -> PyramidVideoGenerator:
     ae = FrameAutoencoder(AutoencoderConfig(widths=(8, 8))).eval()
-    return PyramidVideoGenerator(_model(), ae, SamplerConfig(steps=steps, cfg_scale=2.0), micro_batch=micro_batch)
+    sched = PyramidSchedule(3)
+    return PyramidVideoGenerator(_model(), ae, pyramid_samplers(sched, steps, cfg_scale=2.0), sched,
+                                 micro_batch=micro_batch)
 
 
 def test_three_stage_sampler_sees_quarter_half_full_frames() -> None:
@@ -41,6 +42,7 @@ def test_three_stage_sampler_sees_quarter_half_full_frames() -> None:
     assert video.shape == (1, 16, 3, 32, 32) and video.dtype == torch.uint8
     # 2 Euler steps per stage, one CFG call each: frame counts 4, 4, 8, 8, 16, 16
     assert [f for f, _ in seen] == [4, 4, 8, 8, 16, 16]
+    assert gen.nfe == 2 * len(seen) == 12  # derived from the stage samplers; a CFG call is two evaluations
     # absolute frame positions: frame n of stage k sits at n * 2**k
     assert seen[0][1] == (0, 4, 8, 12) and seen[2][1] == (0, 2, 4, 6, 8, 10, 12, 14)
     assert seen[-1][1] == tuple(range(16))

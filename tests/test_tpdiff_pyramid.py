@@ -107,6 +107,12 @@ def test_alignment_never_increases_total_distance() -> None:
 
 
 def test_stage_times_span_the_stage() -> None:
-    t = SCHED.stage_times(1, 10)
+    from vbench_lite.methods.tpdiff.sampler import pyramid_samplers
+
+    stages = pyramid_samplers(SCHED, 30, cfg_scale=4.0)
+    t = stages[1].times  # the middle stage, k = 1
     assert len(t) == 11 and t[0] == pytest.approx(SCHED.start(1)) and t[-1] == pytest.approx(SCHED.end(1))
-    assert (t[1:] < t[:-1]).all()
+    assert stages[1].span == SCHED.start(1) - SCHED.end(1) and stages[0].times[0] == 1.0
+    assert [s.nfe for s in stages] == [20, 20, 20]
+    with pytest.raises(ValueError, match="split equally over 3 stages"):
+        pyramid_samplers(SCHED, 10)

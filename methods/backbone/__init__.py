@@ -1,5 +1,8 @@
-"""The shared latent video-diffusion backbone every built-in method builds on: frame autoencoder
-(:mod:`.autoencoder`), space-time UNet (:mod:`.unet`, :mod:`.layers`), caption encoder (:mod:`.text`),
-flow matching and samplers (:mod:`.flow`), batch-invariant generation (:mod:`.pipeline`), cached
-training latents (:mod:`.latents`) and one trainer for every method (:mod:`.trainer`,
-:mod:`.flow_task`), with verified safetensors checkpoints (:mod:`.checkpoint`)."""
+"""The shared latent video-diffusion backbone every built-in method builds on (a library: no
+method imports another method's package): frame autoencoder (:mod:`.autoencoder`), space-time UNet
+with the architecture as data (:mod:`.unet`, :mod:`.layers`), physical pruning (:mod:`.prune`),
+caption encoder (:mod:`.text`), the flow-matching objective (:mod:`.flow`) and sampler object
+(:mod:`.sampler`), batch-invariant generation (:mod:`.pipeline`), cached training latents
+(:mod:`.latents`), one trainer for every method (:mod:`.trainer`, :mod:`.flow_task`), the shared
+training recipe and checkpoint exporter (:mod:`.recipe`), the generic method adapter
+(:mod:`.adapter`), and verified safetensors checkpoints (:mod:`.checkpoint`)."""

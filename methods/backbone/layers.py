@@ -35,7 +35,6 @@ class Cond:
     text: torch.Tensor  # [B, L, D] caption token features
     text_keep: torch.Tensor  # [B, L] bool, True for real tokens
     frame_emb: torch.Tensor  # [B, T, P] sinusoidal embedding of absolute frame indices
-    frame_film: torch.Tensor | None = None  # [B*T, E] per-frame text x frame-index term (UNetConfig.frame_film)
     layout: torch.Tensor | None = None  # [B, T, 1, 1, L] caption + frame-index part of UNetConfig.layout's field
 
 
@@ -75,10 +74,7 @@ class ResBlock(nn.Module):
 
     def forward(self, h: torch.Tensor, c: Cond) -> torch.Tensor:
         x = self.conv1(F.silu(self.norm1(h)))
-        if c.frame_film is None:  # one FiLM per video, repeated over its frames (cheaper)
-            film = per_frame(self.film(F.silu(c.emb)), c.frames)
-        else:
-            film = self.film(F.silu(per_frame(c.emb, c.frames) + c.frame_film))
+        film = per_frame(self.film(F.silu(c.emb)), c.frames)  # one FiLM per video, repeated over its frames
         scale, shift = film[:, :, None, None].chunk(2, dim=1)
         x = self.norm2(x) * (1 + scale) + shift
         return h + self.conv2(F.silu(x))

@@ -7,7 +7,7 @@ micro-batch in a single denoiser call of ``2 B`` rows (``[cond; uncond]``), the 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,13 @@ class VideoDiffusion(nn.Module):
         frame_index: torch.Tensor | None = None, skip: Collection[str] = (),
     ) -> torch.Tensor:
         return self.unet(x, t, *text, frame_index=frame_index, skip=skip)
+
+    def velocity_and_features(
+        self, x: torch.Tensor, t: torch.Tensor, text: TextFeatures, features: Sequence[str],
+        frame_index: torch.Tensor | None = None, skip: Collection[str] = (),
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The velocity and the outputs of the UNet blocks named in ``features``, in one pass."""
+        return self.unet(x, t, *text, frame_index=frame_index, skip=skip, return_features=tuple(features))
 
     def velocity_pair(
         self, x: torch.Tensor, t: float, cond: TextFeatures, uncond: TextFeatures,

@@ -13,29 +13,42 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
 from vbench_lite.methods.backbone.autoencoder import DOWNSCALE, FrameAutoencoder
-from vbench_lite.methods.backbone.flow import guided, nfe, sample
-from vbench_lite.methods.backbone.model import VideoDiffusion
+from vbench_lite.methods.backbone.model import TextFeatures, VideoDiffusion
+from vbench_lite.methods.backbone.sampler import FlowSampler
 from vbench_lite.profile import stage
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class SamplerConfig:
-    steps: int = 30
-    sampler: str = "euler"
-    cfg_scale: float = 4.0
-    shift: float = 1.0
+class TextDenoiser:
+    """The model conditioned on a micro-batch's captions: the :class:`.sampler.Denoiser` a
+    :class:`FlowSampler` evaluates (``frame_index``: absolute frame positions, ``skip``: blocks
+    run as the identity)."""
 
-    @property
-    def nfe(self) -> int:
-        """Denoiser evaluations per video (CFG counted as two)."""
-        return nfe(self.steps, self.sampler, cfg=self.cfg_scale != 1.0)
+    model: VideoDiffusion
+    cond: TextFeatures
+    uncond: TextFeatures | None
+    frame_index: torch.Tensor | None = None
+    skip: tuple[str, ...] = ()
+
+    def at(self, frame_index: torch.Tensor | None) -> TextDenoiser:
+        """The same captions at other frame positions (a temporal pyramid's stage)."""
+        return replace(self, frame_index=frame_index)
+
+    def velocity(self, x: torch.Tensor, t: float) -> torch.Tensor:
+        tt = torch.full((x.shape[0],), t, dtype=x.dtype, device=x.device)
+        return self.model.velocity(x, tt, self.cond, self.frame_index, self.skip)
+
+    def velocity_pair(self, x: torch.Tensor, t: float) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.uncond is None:
+            raise ValueError("this denoiser was built without the unconditional caption (CFG off)")
+        return self.model.velocity_pair(x, t, self.cond, self.uncond, self.frame_index, self.skip)
 
 
 def video_noise(seeds: list[int], shape: tuple[int, ...]) -> torch.Tensor:
@@ -54,10 +67,14 @@ def check_request(prompts: list[str], seeds: list[int]) -> None:
 
 
 class LatentVideoGenerator:
-    """Autoencoder + diffusion model + sampler settings -> uint8 videos ``[B, T, 3, H, W]``."""
+    """Autoencoder + diffusion model + sampler -> uint8 videos ``[B, T, 3, H, W]``.
+
+    A method with another sampling procedure overrides :meth:`initial_noise` and :meth:`denoise`
+    (TPDiff: the pyramid's stages); text encoding, micro-batching and decoding stay here.
+    """
 
     def __init__(
-        self, model: VideoDiffusion, autoencoder: FrameAutoencoder, sampler: SamplerConfig,
+        self, model: VideoDiffusion, autoencoder: FrameAutoencoder, sampler: FlowSampler,
         micro_batch: int = 16, skip: Collection[str] = (),
     ) -> None:
         if micro_batch < 1:
@@ -69,6 +86,16 @@ class LatentVideoGenerator:
         self.skip = tuple(skip)
         if self.skip:
             model.unet.check_skip(self.skip)
+
+    @property
+    def samplers(self) -> tuple[FlowSampler, ...]:
+        """Every sampler a video runs through, in order (one here; a pyramid's stages)."""
+        return (self.sampler,)
+
+    @property
+    def nfe(self) -> int:
+        """Denoiser evaluations per video, derived from the samplers."""
+        return sum(s.nfe for s in self.samplers)
 
     @torch.no_grad()
     def generate(
@@ -93,36 +120,38 @@ class LatentVideoGenerator:
     def _micro_batch(
         self, prompts: list[str], seeds: list[int], shape: tuple[int, ...], frame_index: torch.Tensor | None
     ) -> torch.Tensor:
-        model, sc = self.model, self.sampler
+        model = self.model
         device = next(model.parameters()).device
         with stage("text"):
             cond = model.encode_text(model.tokenize(prompts).to(device))
-            uncond = model.encode_text(model.null_ids(len(prompts)).to(device))
-        noise = video_noise(seeds, shape).to(device)  # drawn on the CPU: identical on every device
-        if frame_index is not None:
-            frame_index = frame_index.to(device)
+            guided = any(s.guided for s in self.samplers)
+            uncond = model.encode_text(model.null_ids(len(prompts)).to(device)) if guided else None
+        denoiser = TextDenoiser(model, cond, uncond, None if frame_index is None else frame_index.to(device), self.skip)
+        noise = self.initial_noise(seeds, shape).to(device)  # drawn on the CPU: identical on every device
         with stage("denoise"):
-            if sc.cfg_scale == 1.0:
-                def velocity(x: torch.Tensor, t: float) -> torch.Tensor:
-                    tt = torch.full((x.shape[0],), t, dtype=x.dtype, device=x.device)
-                    return model.velocity(x, tt, cond, frame_index, self.skip)
-            else:
-                velocity = guided(
-                    lambda x, t: model.velocity_pair(x, t, cond, uncond, frame_index, self.skip), sc.cfg_scale
-                )
-            z = sample(velocity, noise, sc.steps, sc.sampler, sc.shift)
+            z = self.denoise(denoiser, noise, seeds)
         with stage("decode"):
             return self.autoencoder.decode_video(z).cpu()
 
+    def initial_noise(self, seeds: list[int], shape: tuple[int, ...]) -> torch.Tensor:
+        """The state at the first sampler's first time, one row per seed."""
+        return video_noise(seeds, shape)
+
+    def denoise(self, denoiser: TextDenoiser, noise: torch.Tensor, seeds: list[int]) -> torch.Tensor:
+        """Latents at ``t = 0`` from ``noise``."""
+        return self.sampler.sample(denoiser, noise)
+
     def example_inputs(self, frames: int = 16, resolution: int = 32) -> tuple[torch.Tensor, ...]:
-        """Inputs of one CFG denoiser call on a canonical micro-batch (``2 * micro_batch`` rows)."""
-        b = 2 * self.micro_batch
+        """Inputs of one denoiser call on a canonical micro-batch (``2 * micro_batch`` rows with CFG)."""
+        b = self.micro_batch * (2 if any(s.guided for s in self.samplers) else 1)
         latent = resolution // DOWNSCALE
         x = torch.randn(b, self.model.unet.config.latent_channels, frames, latent, latent,
                         generator=torch.Generator().manual_seed(0))
         t = torch.full((b,), 0.5)
-        ids = torch.cat([self.model.tokenize(["a red circle moving left slowly on a black background"] * (b // 2)),
-                         self.model.null_ids(b // 2)])
+        prompt = "a red circle moving left slowly on a black background"
+        ids = self.model.tokenize([prompt] * self.micro_batch)
+        if b > self.micro_batch:
+            ids = torch.cat([ids, self.model.null_ids(self.micro_batch)])
         with torch.no_grad():
             text = self.model.encode_text(ids)
         return (x, t, *text)

@@ -17,11 +17,13 @@ from vbench_lite.methods.backbone.unet import UNetConfig
 
 
 def tiny_unet_config(**overrides: object) -> UNetConfig:
+    """A two-level UNet of widths (8, 16); ``overrides`` as for :meth:`UNetConfig.per_level`
+    (``temporal`` per level, ``blocks_per_level``) or any other field."""
     base = dict(widths=(8, 16), blocks_per_level=2, mid_blocks=2, temporal=("conv1d", "attn1d"),
                 cross_attention=(False, True), group_channels=4, head_channels=8, emb_dim=16,
-                text_dim=16, pos_dim=8)
+                text_dim=16, pos_dim=8, layout_dim=16)
     base.update(overrides)
-    return UNetConfig(**base)  # type: ignore[arg-type]
+    return UNetConfig.per_level(**base)  # type: ignore[arg-type]
 
 
 def tiny_model(seed: int = 0, randomized: bool = True, **unet_overrides: object) -> VideoDiffusion:

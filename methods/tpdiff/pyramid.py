@@ -109,14 +109,6 @@ class PyramidSchedule:
         """Absolute time indices of stage k's frames: frame n sits at ``n * 2**k``."""
         return torch.arange(self.frames(k, total)) * self.factor(k)
 
-    def stage_times(self, k: int, steps: int, shift: float = 1.0) -> torch.Tensor:
-        """``steps + 1`` global times from ``s_k`` down to ``e_k`` (uniform, optionally shifted)."""
-        s, e = self.start(k), self.end(k)
-        u = torch.linspace(1.0, 0.0, steps + 1, dtype=torch.float64)
-        if shift != 1.0:
-            u = shift * u / (1 + (shift - 1) * u)
-        return e + (s - e) * u
-
 
 def stage_endpoints(x0: torch.Tensor, eps: torch.Tensor, k: int, schedule: PyramidSchedule) -> tuple[torch.Tensor, torch.Tensor]:
     """``(x_hat_end, x_hat_start)`` of stage k for clean latents ``x0`` and one noise ``eps``.

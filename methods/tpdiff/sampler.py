@@ -1,21 +1,37 @@
-"""TPDiff inference: an Euler solver within each stage, Up + renoise at every stage boundary.
+"""TPDiff inference: one :class:`~vbench_lite.methods.backbone.sampler.FlowSampler` per stage, Up +
+renoise at every stage boundary.
 
 Steps are split equally over the stages (10 + 10 + 10 for 30). Within stage k the model predicts
-the stage-local velocity ``d x / d t'`` with ``t' = (t - e_k) / (s_k - e_k)``, so an Euler step
-over the global time ``dt`` moves ``x`` by ``dt / (s_k - e_k) * v``. A video depends only on its
-(prompt, seed): its first-stage noise and each boundary's paired noise come from generators
-seeded by its own seed, and every call runs on the canonical micro-batch shape of the backbone's
-generator.
+the stage-local velocity ``d x / d t'`` with ``t' = (t - e_k) / (s_k - e_k)``, so the stage's sampler
+runs over the global times ``s_k -> e_k`` with ``span = s_k - e_k`` (a step moves ``x`` by
+``dt / span * v``). A video depends only on its (prompt, seed): its first-stage noise and each
+boundary's paired noise come from generators seeded by its own seed, and every call runs on the
+canonical micro-batch shape of the backbone's generator.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+
 import torch
 
-from vbench_lite.methods.backbone.flow import guided
-from vbench_lite.methods.backbone.pipeline import LatentVideoGenerator, SamplerConfig, video_noise
+from vbench_lite.methods.backbone.pipeline import LatentVideoGenerator, TextDenoiser, video_noise
+from vbench_lite.methods.backbone.sampler import FlowSampler
 from vbench_lite.methods.tpdiff.pyramid import PyramidSchedule, renoise_coefficients, up
-from vbench_lite.profile import stage
+
+
+def pyramid_samplers(
+    schedule: PyramidSchedule, steps: int, *, solver: str = "euler", cfg_scale: float = 4.0, shift: float = 1.0,
+) -> tuple[FlowSampler, ...]:
+    """The stages' samplers in the order they run (coarsest first): ``steps / K`` uniform steps each."""
+    k_all = schedule.num_stages
+    if steps % k_all:
+        raise ValueError(f"{steps} steps cannot be split equally over {k_all} stages")
+    return tuple(
+        FlowSampler.uniform(steps // k_all, solver=solver, cfg_scale=cfg_scale, shift=shift,
+                            start=schedule.start(k), end=schedule.end(k), span=schedule.start(k) - schedule.end(k))
+        for k in range(k_all - 1, -1, -1)
+    )
 
 
 def boundary_noise(seeds: list[int], k: int, shape: tuple[int, ...]) -> torch.Tensor:
@@ -30,51 +46,42 @@ def boundary_noise(seeds: list[int], k: int, shape: tuple[int, ...]) -> torch.Te
 
 
 class PyramidVideoGenerator(LatentVideoGenerator):
-    """The backbone's batch-invariant generator with TPDiff's three-stage temporal pyramid."""
+    """The backbone's batch-invariant generator with TPDiff's temporal pyramid."""
 
-    def __init__(self, *args, schedule: PyramidSchedule | None = None, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        self.schedule = schedule or PyramidSchedule(3)
-        if self.sampler.sampler != "euler":
-            raise ValueError("the TPDiff sampler integrates each stage with Euler steps")
-        if self.sampler.steps % self.schedule.num_stages:
-            raise ValueError(
-                f"{self.sampler.steps} steps cannot be split equally over {self.schedule.num_stages} stages"
-            )
+    def __init__(
+        self, model, autoencoder, stages: Sequence[FlowSampler], schedule: PyramidSchedule,  # type: ignore[no-untyped-def]
+        micro_batch: int = 16, skip: Collection[str] = (),
+    ) -> None:
+        super().__init__(model, autoencoder, stages[0], micro_batch=micro_batch, skip=skip)
+        self.schedule = schedule
+        self.stages = tuple(stages)
+        if len(self.stages) != schedule.num_stages:
+            raise ValueError(f"{len(self.stages)} stage samplers for a {schedule.num_stages}-stage pyramid")
+        for k, s in zip(self.stage_order, self.stages):
+            if abs(s.times[0] - schedule.start(k)) > 1e-12 or abs(s.times[-1] - schedule.end(k)) > 1e-12:
+                raise ValueError(f"stage {k}'s sampler runs {s.times[0]} -> {s.times[-1]}, "
+                                 f"not the stage's {schedule.start(k)} -> {schedule.end(k)}")
 
-    def _micro_batch(self, prompts, seeds, shape, frame_index):  # type: ignore[no-untyped-def]
-        model, sc, sched = self.model, self.sampler, self.schedule
-        device = next(model.parameters()).device
+    @property
+    def stage_order(self) -> list[int]:
+        """Stage indices in the order they run (``k = K - 1`` is the coarsest, first)."""
+        return list(range(self.schedule.num_stages - 1, -1, -1))
+
+    @property
+    def samplers(self) -> tuple[FlowSampler, ...]:
+        return self.stages
+
+    def initial_noise(self, seeds: list[int], shape: tuple[int, ...]) -> torch.Tensor:
         c, frames, h, w = shape
-        with stage("text"):
-            cond = model.encode_text(model.tokenize(prompts).to(device))
-            uncond = model.encode_text(model.null_ids(len(prompts)).to(device))
-        top = sched.num_stages - 1
-        x = video_noise(seeds, (c, sched.frames(top, frames), h, w)).to(device)
-        per_stage = sc.steps // sched.num_stages
-        with stage("denoise"):
-            for k in range(top, -1, -1):
-                positions = sched.frame_positions(k, frames).to(device)
-                if sc.cfg_scale == 1.0:
-                    def velocity(x: torch.Tensor, t: float, positions: torch.Tensor = positions) -> torch.Tensor:
-                        tt = torch.full((x.shape[0],), t, dtype=x.dtype, device=x.device)
-                        return model.velocity(x, tt, cond, positions, self.skip)
-                else:
-                    velocity = guided(
-                        lambda x, t, positions=positions: model.velocity_pair(x, t, cond, uncond, positions, self.skip),
-                        sc.cfg_scale,
-                    )
-                span = sched.start(k) - sched.end(k)
-                ts = sched.stage_times(k, per_stage, sc.shift).tolist()
-                for t, t_next in zip(ts[:-1], ts[1:]):
-                    x = x + (t_next - t) / span * velocity(x, t)
-                if k > 0:  # Up to the next stage's frame count and renoise (pyramid.py)
-                    a, b = renoise_coefficients(sched.end(k))
-                    fine = up(x, 2)
-                    x = a * fine + b * boundary_noise(seeds, k - 1, tuple(fine.shape[1:])).to(device)
-        with stage("decode"):
-            return self.autoencoder.decode_video(x).cpu()
+        return video_noise(seeds, (c, self.schedule.frames(self.stage_order[0], frames), h, w))
 
-
-def tpdiff_sampler(steps: int = 30, cfg_scale: float = 4.0) -> SamplerConfig:
-    return SamplerConfig(steps=steps, sampler="euler", cfg_scale=cfg_scale, shift=1.0)
+    def denoise(self, denoiser: TextDenoiser, noise: torch.Tensor, seeds: list[int]) -> torch.Tensor:
+        sched, x = self.schedule, noise
+        frames = x.shape[2] * sched.factor(self.stage_order[0])
+        for k, sampler in zip(self.stage_order, self.stages):
+            x = sampler.sample(denoiser.at(sched.frame_positions(k, frames).to(x.device)), x)
+            if k > 0:  # Up to the next stage's frame count and renoise (pyramid.py)
+                a, b = renoise_coefficients(sched.end(k))
+                fine = up(x, 2)
+                x = a * fine + b * boundary_noise(seeds, k - 1, tuple(fine.shape[1:])).to(x.device)
+        return x
