@@ -103,6 +103,9 @@ def test_load_wait_cpu_wall_and_width_each_mark_a_measurement_unstable() -> None
     # wall says 1.5x, CPU time says 1.0x: the wall clock counted someone else's work
     skewed = _paired(_runs([1.0, 1.01, 0.99, 1.0], cpu=[1.5] * 4), ref)
     assert any("CPU-time speedup 1.000 differ" in r for r in skewed.unstable_reasons)
+    descheduled = _paired(_runs([1.0, 1.01, 0.99, 1.0], cpu=[0.3, 0.3, 0.3, 0.3]),
+                          _runs([1.5, 1.51, 1.49, 1.5], cpu=[0.45] * 4))
+    assert any("ran on 0.30 cores on average" in r for r in descheduled.unstable_reasons)
     wide = _paired(_runs([1.0, 1.6, 0.7, 1.3]), ref)
     assert any("wider than ±5%" in r for r in wide.unstable_reasons)
     on_gpu = _paired(_runs([1.0, 1.01, 0.99, 1.0], cpu=[1.5] * 4, wait=0.3), ref, device="cuda")

@@ -15,6 +15,9 @@ A measurement is marked ``unstable`` with a reason when one of these holds:
   than :data:`LOAD_MARGIN` (other processes were runnable beside ours);
 - the threads spent more than :data:`WAIT_LIMIT` of their time waiting for a core (the kernel's
   run-queue delay, Linux only): the direct sign of sharing the CPU;
+- the process's CPU time over wall time fell below :data:`CPU_SHARE_LIMIT` in either arm: a
+  compute-bound generation keeps at least its main thread running, so on a machine of its own the
+  ratio is at least about 1 (up to the thread count); below it, the process was descheduled;
 - the wall-time and CPU-time speedups disagree by more than :data:`CPU_WALL_LIMIT`: on a machine
   of our own both measure the same work, under load the wall clock also counts other processes;
 - the interval is wider than :data:`HALF_WIDTH_LIMIT` of the estimate on either side.
@@ -52,6 +55,7 @@ BOOTSTRAP_SEED = 0
 LOAD_MARGIN = 0.5  # load average above usable cores + this: other processes competed
 WAIT_LIMIT = 0.05  # run-queue wait over (wall x threads)
 CPU_WALL_LIMIT = 0.10  # |wall speedup / CPU speedup - 1|
+CPU_SHARE_LIMIT = 0.8  # median process CPU seconds per wall second, either arm
 HALF_WIDTH_LIMIT = 0.05  # interval half-width over the estimate
 
 
@@ -107,6 +111,10 @@ class Arm:
 
     def cpu(self) -> np.ndarray:
         return np.array([r.cpu_s for r in self.runs])
+
+    def cpu_share(self) -> float:
+        """Median over runs of process CPU seconds per wall second (cores the process really got)."""
+        return float(np.median(self.cpu() / np.maximum(self.wall(), 1e-12)))
 
     def wait_fraction(self, threads: int) -> float | None:
         """Median over runs of run-queue wait / (wall x threads); ``None`` where unknown."""
@@ -181,6 +189,9 @@ class PairedLatency:
                      if w is not None]
             if waits and max(waits) > WAIT_LIMIT:
                 reasons.append(f"threads waited {100 * max(waits):.0f}% of the time for a core")
+            share = min(self.method.cpu_share(), self.reference.cpu_share())
+            if share < CPU_SHARE_LIMIT:
+                reasons.append(f"the process ran on {share:.2f} cores on average ({self.threads} thread(s) asked for)")
             c = self.cpu_speedup
             if c > 0 and abs(s / c - 1) > CPU_WALL_LIMIT:
                 reasons.append(f"wall speedup {s:.3f} and CPU-time speedup {c:.3f} differ by "
@@ -203,6 +214,7 @@ class PairedLatency:
                 "cpu_runs_s": [r.cpu_s for r in a.runs],
                 "wait_runs_s": [r.wait_s for r in a.runs],
                 "wait_fraction": a.wait_fraction(self.threads),
+                "cpu_share": a.cpu_share(),
                 "stage_median_s": rep.stage_median_s,
             }
 
