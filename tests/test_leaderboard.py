@@ -205,16 +205,30 @@ def test_cli_errors_exit_2_with_one_line(results: Path, tmp_path: Path, capsys) 
     assert "no eligible run for snapgen-v" in capsys.readouterr().err
 
 
-def test_other_schema_version_is_a_clear_error(results: Path, tmp_path: Path, capsys) -> None:
+def test_other_schema_version_is_reported_and_skipped(results: Path, tmp_path: Path, capsys, caplog) -> None:
+    """One unreadable results file must not block the leaderboard (issue 21): it is named and skipped."""
     d = results / "shapes" / "future" / "r1"
     d.mkdir(parents=True)
     data = make_run("future").to_dict() | {"schema": "vbench_lite.results/2"}
     (d / "results.json").write_text(json.dumps(data))
+    (results / "shapes" / "broken" / "r1").mkdir(parents=True)
+    (results / "shapes" / "broken" / "r1" / "results.json").write_text('{"schema": "vbench_lite.results/1", "spec": [')
     with pytest.raises(SchemaError, match=r"results schema 'vbench_lite.results/2' is not supported"):
-        collect.load_runs(results)
-    assert cli(["leaderboard", "--results", str(results), "--out", str(tmp_path / "x")]) == 2
+        collect.load_runs(results / "shapes" / "future")
+    assert cli(["leaderboard", "--results", str(results), "--out", str(tmp_path / "x"), "--format", "md"]) == 0
+    captured = capsys.readouterr()
+    assert "future/r1/results.json" in caplog.text and "vbench_lite.results/1" in caplog.text
+    assert "broken/r1/results.json" in caplog.text and "not valid JSON" in caplog.text
+    assert "| tpdiff" in captured.out and "future" not in captured.out
+
+
+def test_misspelt_baseline_is_an_error(results: Path, tmp_path: Path, capsys) -> None:
+    """Issue 21: `--baseline basline` rendered a Speedup column of dashes without a word."""
+    out = tmp_path / "x"
+    assert cli(["leaderboard", "--results", str(results), "--out", str(out), "--baseline", "basline"]) == 2
     err = capsys.readouterr().err
-    assert "future/r1/results.json" in err and "vbench_lite.results/1" in err
+    assert "--baseline 'basline' has no run" in err and "Did you mean 'baseline'" in err
+    assert not out.exists()
 
 
 def test_latency_accessor_reads_the_profilers_form() -> None:

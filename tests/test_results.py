@@ -14,7 +14,6 @@ from vbench_lite.results import (
     RunResult,
     SampleRow,
     SchemaError,
-    create_run_dir,
     read_samples,
     write_samples,
 )
@@ -107,13 +106,6 @@ def test_atomic_write_replaces(tmp_path: Path) -> None:
     atomic_write_text(p, "one")
     atomic_write_text(p, "two")
     assert p.read_text() == "two"
-
-
-def test_existing_run_dir_not_overwritten(tmp_path: Path) -> None:
-    d = create_run_dir(tmp_path / "run")
-    (d / "results.json").write_text("{}")
-    with pytest.raises(FileExistsError, match="already exists"):
-        create_run_dir(d)
 
 
 def test_spec_hash_stable_and_sensitive() -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vbench_lite.fsutil import atomic_write_json, atomic_write_text
+from vbench_lite.fsutil import atomic_write_json, atomic_write_text, safe_component
 
 SCHEMA = "vbench_lite.results/1"
 
@@ -77,15 +77,18 @@ class MetricResult:
         _require(d, ("name", "version", "value", "higher_is_better"), where)
         if not isinstance(d["higher_is_better"], bool):
             raise SchemaError(f"{where}.higher_is_better must be true or false")
+        warnings = d.get("warnings") or []
+        if not isinstance(warnings, list):
+            raise SchemaError(f"{where}.warnings must be a list, got {type(warnings).__name__}")
         return cls(
             name=str(d["name"]),
             version=str(d["version"]),
             value=decode_number(d["value"], where=f"{where}.value"),
             higher_is_better=d["higher_is_better"],
-            protocol=dict(d.get("protocol") or {}),
+            protocol=_object(d, "protocol", where),
             std=decode_number(d.get("std"), where=f"{where}.std"),
-            details=dict(d.get("details") or {}),
-            warnings=list(d.get("warnings") or []),
+            details=_object(d, "details", where),
+            warnings=[str(w) for w in warnings],
         )
 
 
@@ -108,6 +111,8 @@ class RunResult:
     run_id: str = ""
     created: str = ""
     videos_sha256: str | None = None  # hash over the per-video hashes, in index order
+    # metrics left out because the inputs cannot support them (``evaluate``): name -> reason
+    skipped: dict[str, str] = field(default_factory=dict)
     schema: str = SCHEMA
 
     @property
@@ -117,6 +122,8 @@ class RunResult:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["metrics"] = {k: m.to_dict() for k, m in self.metrics.items()}
+        if not d["skipped"]:  # only written when something was skipped
+            del d["skipped"]
         # schema first, so a reader sees the version before anything else
         return {"schema": d.pop("schema"), **d}
 
@@ -131,32 +138,39 @@ class RunResult:
                 "(re-run the method with this version to regenerate it)"
             )
         _require(d, ("method", "suite", "split", "num_videos", "eligible", "spec", "spec_hash"), "results")
-        if not isinstance(d["num_videos"], int) or d["num_videos"] < 0:
+        if not isinstance(d["num_videos"], int) or isinstance(d["num_videos"], bool) or d["num_videos"] < 0:
             raise SchemaError("results.num_videos must be a non-negative integer")
         if not isinstance(d["eligible"], bool):
             raise SchemaError("results.eligible must be true or false")
-        metrics_raw = d.get("metrics") or {}
-        if not isinstance(metrics_raw, dict):
-            raise SchemaError("results.metrics must be an object of name -> metric")
+        for key in ("method", "suite", "split", "spec_hash"):
+            if not isinstance(d[key], str):
+                raise SchemaError(f"results.{key} must be a string, got {type(d[key]).__name__}")
+        if d.get("variant") is not None and not isinstance(d["variant"], str):
+            raise SchemaError("results.variant must be a string or null")
+        metrics_raw = _object(d, "metrics", "results")
         metrics = {
             k: MetricResult.from_dict(v, where=f"results.metrics.{k}") for k, v in metrics_raw.items()
         }
+        profile = d.get("profile")
+        if profile is not None and not isinstance(profile, dict):
+            raise SchemaError(f"results.profile must be an object or null, got {type(profile).__name__}")
         return cls(
-            method=str(d["method"]),
+            method=d["method"],
             variant=d.get("variant"),
-            suite=str(d["suite"]),
-            split=str(d["split"]),
+            suite=d["suite"],
+            split=d["split"],
             num_videos=d["num_videos"],
             eligible=d["eligible"],
-            spec=dict(d["spec"]),
-            spec_hash=str(d["spec_hash"]),
-            method_info=dict(d.get("method_info") or {}),
+            spec=_object(d, "spec", "results", required=True),
+            spec_hash=d["spec_hash"],
+            method_info=_object(d, "method_info", "results"),
             metrics=metrics,
-            profile=d.get("profile"),
-            env=dict(d.get("env") or {}),
+            profile=profile,
+            env=_object(d, "env", "results"),
             run_id=str(d.get("run_id", "")),
             created=str(d.get("created", "")),
             videos_sha256=d.get("videos_sha256"),
+            skipped={str(k): str(v) for k, v in _object(d, "skipped", "results").items()},
         )
 
     def save(self, run_dir: str | os.PathLike[str]) -> Path:
@@ -168,9 +182,11 @@ class RunResult:
         if p.is_dir():
             p = p / "results.json"
         try:
-            data = json.loads(p.read_text())
+            data = json.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise SchemaError(f"no results file at {p}") from None
+        except UnicodeDecodeError:
+            raise SchemaError(f"{p} is not a results file (not UTF-8 text)") from None
         except json.JSONDecodeError as exc:
             raise SchemaError(f"{p} is not valid JSON: {exc}") from exc
         try:
@@ -199,12 +215,15 @@ class SampleRow:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SampleRow:
         _require(d, ("index", "prompt", "seed"), "sample")
+        for key in ("index", "seed"):
+            if not isinstance(d[key], int) or isinstance(d[key], bool):
+                raise SchemaError(f"sample.{key} must be an integer, got {d[key]!r}")
         return cls(
-            index=int(d["index"]),
+            index=d["index"],
             prompt=str(d["prompt"]),
-            seed=int(d["seed"]),
-            attributes=dict(d.get("attributes") or {}),
-            scores={k: decode_number(v, where=f"sample.scores.{k}") for k, v in (d.get("scores") or {}).items()},
+            seed=d["seed"],
+            attributes=_object(d, "attributes", "sample"),
+            scores={k: decode_number(v, where=f"sample.scores.{k}") for k, v in _object(d, "scores", "sample").items()},
             path=d.get("path"),
             sha256=d.get("sha256"),
         )
@@ -228,22 +247,25 @@ def read_samples(run_dir: str | os.PathLike[str]) -> list[SampleRow]:
 
 
 def new_run_id(spec_hash: str) -> str:
+    """``YYYYmmdd-HHMMSS-<spec hash>``: the base of a run id (:mod:`vbench_lite.run_folder` makes it
+    unique with a ``-2``, ``-3`` ... suffix when another run took it in the same second)."""
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{spec_hash[:8]}"
 
 
 def run_dir_for(out: str | os.PathLike[str], suite: str, method_id: str, run_id: str) -> Path:
-    return Path(out) / suite / method_id / run_id
+    """``<out>/<suite>/<method_id>/<run_id>``; each part must be a plain name (no path escapes)."""
+    return (Path(out) / safe_component(suite, "suite name") / safe_component(method_id, "method name")
+            / safe_component(run_id, "run id"))
 
 
-def create_run_dir(path: str | os.PathLike[str]) -> Path:
-    """Create a new run directory; an existing one is never overwritten silently."""
-    p = Path(path)
-    if p.exists() and any(p.iterdir()):
-        raise FileExistsError(
-            f"results directory {p} already exists and is not empty; choose another --out or run id"
-        )
-    p.mkdir(parents=True, exist_ok=True)
-    return p
+def _object(d: dict[str, Any], key: str, where: str, *, required: bool = False) -> dict[str, Any]:
+    """``d[key]`` as a dict (absent or null -> {} unless ``required``); any other type is a SchemaError."""
+    value = d.get(key)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise SchemaError(f"{where}.{key} must be a JSON object, got {type(value).__name__}")
+    return dict(value)
 
 
 def _require(d: dict[str, Any], keys: tuple[str, ...], where: str) -> None:

@@ -93,7 +93,8 @@ def resize(video: torch.Tensor, size: int | tuple[int, int], *, mode: str = "bil
 def frame_indices(num_total: int, num_frames: int | None, sampling: str) -> list[int]:
     """Indices of the frames to read.
 
-    ``all``: every frame; ``first``: the first ``num_frames``; ``middle``: ``num_frames`` uniformly
+    ``all``: every frame; ``first``: the first ``num_frames``; ``stride:K``: ``num_frames`` frames
+    ``0, K, 2K, ...`` (StyleGAN-V's clips of a given frame distance); ``middle``: ``num_frames`` uniformly
     spaced, each the middle of its segment (VBench's ``get_frame_indices(..., sample='middle')``).
     """
     if num_total <= 0:
@@ -102,6 +103,15 @@ def frame_indices(num_total: int, num_frames: int | None, sampling: str) -> list
         return list(range(num_total))
     if num_frames <= 0:
         raise ValueError(f"num_frames must be positive, got {num_frames}")
+    if sampling.startswith("stride:"):  # StyleGAN-V's clips: num_frames frames, every K-th from the first
+        k = sampling.partition(":")[2]
+        if not k.isdigit() or int(k) < 1:
+            raise ValueError(f"frame sampling {sampling!r}: the stride must be a positive integer, e.g. stride:2")
+        step = int(k)
+        if (num_frames - 1) * step >= num_total:
+            raise ValueError(f"{num_frames} frames at stride {step} need {(num_frames - 1) * step + 1} frames; "
+                             f"the video has {num_total}")
+        return list(range(0, (num_frames - 1) * step + 1, step))
     if sampling == "first":
         if num_frames > num_total:
             raise ValueError(f"asked for the first {num_frames} frames of a {num_total}-frame video")
@@ -110,14 +120,14 @@ def frame_indices(num_total: int, num_frames: int | None, sampling: str) -> list
         n = min(num_frames, num_total)
         edges = np.linspace(0, num_total, n + 1)
         return [int((edges[i] + edges[i + 1]) // 2) for i in range(n)]
-    raise ValueError(f"unknown frame sampling {sampling!r}; use 'all', 'first' or 'middle'")
+    raise ValueError(f"unknown frame sampling {sampling!r}; use 'all', 'first', 'middle' or 'stride:K'")
 
 
 def read_video(
     path: str | os.PathLike[str],
     *,
     num_frames: int | None = None,
-    sampling: Literal["all", "first", "middle"] = "all",
+    sampling: str = "all",
 ) -> torch.Tensor:
     """Read one video with decord -> uint8 ``[T, C, H, W]``; errors name the file."""
     p = Path(path)
@@ -241,12 +251,25 @@ def write_png(path: str | os.PathLike[str], video: torch.Tensor, *, max_frames: 
     return p
 
 
+TEMPORARY_MARKERS = (".tmp", ".part", ".partial", ".crdownload", "~")
+
+
+def is_video_file(p: Path) -> bool:
+    """A video file by extension, not a dotfile (macOS ``._x.mp4``, our own ``.x.123.tmp.mp4``
+    temporaries) and not a leftover temporary or partial download."""
+    name = p.name.lower()
+    if name.startswith(".") or any(m in name for m in TEMPORARY_MARKERS):
+        return False
+    return p.suffix.lower() in VIDEO_EXTENSIONS and p.is_file()
+
+
 def list_videos(folder: str | os.PathLike[str]) -> list[Path]:
-    """Video files directly inside ``folder``, sorted by name; an empty folder is an error."""
+    """Video files directly inside ``folder`` (:func:`is_video_file`), sorted by name; an empty
+    folder is an error."""
     d = Path(folder)
     if not d.is_dir():
         raise ValueError(f"--videos must be a folder of videos; {d} is not a folder")
-    files = sorted(p for p in d.iterdir() if p.suffix.lower() in VIDEO_EXTENSIONS)
+    files = sorted(p for p in d.iterdir() if is_video_file(p))
     if not files:
         raise ValueError(f"no video files ({', '.join(VIDEO_EXTENSIONS)}) in {d}")
     return files

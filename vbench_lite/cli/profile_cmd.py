@@ -19,7 +19,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from vbench_lite.cli import UsageError
+from vbench_lite.cli import UsageError, require_device
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -92,6 +92,7 @@ def main(args: argparse.Namespace) -> int:
         if h != w:
             raise UsageError(f"the shapes suite's frames are square; got --resolution {h}x{w}")
         resolution = h
+    require_device(args.device)
     run = RunSpec.for_method(args.method, device=args.device)  # validates name and device
     ref_name = None if args.reference in (None, "none", run.method_id) else args.reference
     options = ProfileOptions(warmup=args.warmup, repeats=args.repeats, batch_size=args.batch_size, threads=args.threads,

@@ -37,10 +37,21 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=16, help="canonical micro-batch size (never changes a result)")
     p.add_argument("--out", default="runs", help="results root folder (default: ./runs)")
     p.add_argument("--no-cache", action="store_true", help="recompute everything")
-    p.add_argument("--detector-weights", default=None, help="local weights file for a real-protocol detector")
-    p.add_argument("--clip-weights", default=None, help="local open_clip weights file for ViT-B-32")
+    add_metric_options(p)
     p.add_argument("--json", action="store_true", help="print results.json instead of a table")
     return p
+
+
+def add_metric_options(p: argparse.ArgumentParser) -> None:
+    """Options of the metrics' networks, shared by ``run`` and ``evaluate``."""
+    p.add_argument("--detector", default=None, metavar="NAME",
+                   help="FVD/KVD feature detector (see `list detectors`; default: shapes-video on the shapes "
+                        "suite, i3d elsewhere); i3d is StyleGAN-V's TorchScript, given by --detector-weights")
+    p.add_argument("--detector-weights", default=None, metavar="PATH",
+                   help="local weights file of the detector (i3d: i3d_torchscript.pt)")
+    p.add_argument("--reference-num", type=int, default=None, metavar="N",
+                   help="reference videos FVD/KVD compare against (default: the suite's whole reference split)")
+    p.add_argument("--clip-weights", default=None, metavar="PATH", help="local open_clip weights file for ViT-B-32")
 
 
 def parse_metrics(text: str | None) -> tuple[str, ...]:
@@ -56,12 +67,39 @@ def parse_metrics(text: str | None) -> tuple[str, ...]:
     return names
 
 
+def _weights_file(path: str, option: str) -> str:
+    from pathlib import Path
+
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise UsageError(f"{option} {path}: no such file")
+    if not p.is_file():
+        raise UsageError(f"{option} {path} is not a file; give the weights file itself")
+    return str(p)
+
+
 def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Metric options from the command line, each checked before any work."""
     opts: dict[str, Any] = {}
+    if getattr(args, "detector", None):
+        from vbench_lite.metrics.detectors.base import FeatureDetector
+        from vbench_lite.registries import DETECTORS
+
+        cls = DETECTORS.get(args.detector)  # unknown name -> did-you-mean
+        if not (isinstance(cls, type) and issubclass(cls, FeatureDetector)):
+            video = [n for n in DETECTORS.names()
+                     if isinstance(c := DETECTORS.get(n), type) and issubclass(c, FeatureDetector)]
+            raise UsageError(f"--detector {args.detector} is not a video feature detector for FVD/KVD; "
+                             f"use one of {', '.join(video)}")
+        opts["detector"] = args.detector
     if getattr(args, "detector_weights", None):
-        opts["detector_weights"] = args.detector_weights
+        opts["detector_weights"] = _weights_file(args.detector_weights, "--detector-weights")
     if getattr(args, "clip_weights", None):
-        opts["clip_weights"] = args.clip_weights
+        opts["clip_weights"] = _weights_file(args.clip_weights, "--clip-weights")
+    if getattr(args, "reference_num", None) is not None:
+        if args.reference_num < 2:
+            raise UsageError(f"--reference-num must be at least 2, got {args.reference_num}")
+        opts["reference_num"] = args.reference_num
     return opts
 
 
@@ -91,6 +129,7 @@ def summary_rows(result: Any) -> list[tuple[str, str, str]]:
 
 
 def main(args: argparse.Namespace) -> int:
+    from vbench_lite.cli import require_device
     from vbench_lite.pipeline.runner import run
     from vbench_lite.registries import METHODS
     from vbench_lite.registry import split_name
@@ -98,13 +137,15 @@ def main(args: argparse.Namespace) -> int:
 
     name, _ = split_name(args.method)
     METHODS.entry(name)  # unknown method -> did-you-mean, before any work
+    require_device(args.device)
+    options = options_from_args(args)
     spec = RunSpec.for_method(
         args.method, suite=args.suite, split=args.split, num_videos=args.num_videos,
         metrics=parse_metrics(args.metrics), device=args.device, batch_size=args.batch_size,
         profile=ProfileOptions(enabled=not args.no_profile, latency=not args.no_latency,
                                repeats=args.latency_repeats, warmup=args.warmup),
     )
-    out = run(spec, out=args.out, options=options_from_args(args), use_cache=not args.no_cache,
+    out = run(spec, out=args.out, options=options, use_cache=not args.no_cache,
               progress=not args.json)
     if out.run_dir is None:  # a non-zero rank under torchrun
         return 0

@@ -25,11 +25,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace) -> int:
+    from vbench_lite.cli import require_device
     from vbench_lite.metrics.detectors import load_detector
     from vbench_lite.metrics.distribution import DEFAULT_DETECTORS
     from vbench_lite.metrics.reference_stats import folder_reference_stats, suite_reference_stats
     from vbench_lite.registries import SUITES
 
+    require_device(args.device)
     t0 = time.perf_counter()
     name = args.detector or DEFAULT_DETECTORS.get(args.suite or "", "i3d")
     detector = load_detector(name, weights=args.detector_weights, device=args.device)

@@ -33,7 +33,7 @@ def render_leaderboard(
     formats: tuple[str, ...] | list[str] = ALL_FORMATS,
     include: list[str] | None = None,
     exclude: list[str] | None = None,
-    baseline: str = "baseline",
+    baseline: str | None = None,
     noise_floor: str | os.PathLike[str] | None = None,
     copy_results: bool = True,
     eligible_only: bool = True,
@@ -41,7 +41,8 @@ def render_leaderboard(
     """Load ``results``, build the table of each method's latest eligible run, write ``formats``.
 
     ``eligible_only=False`` also takes partial, validation and external runs (marked in the caption).
-    With ``copy_results`` the chosen ``results.json`` files are copied to ``<out>/results/`` (the
+    ``baseline`` (default ``baseline``; given explicitly it must have a run) is the reference row.
+    Unreadable results files are reported and skipped. With ``copy_results`` the chosen ``results.json`` files are copied to ``<out>/results/`` (the
     results layout), so a committed leaderboard can be re-rendered from its own folder.
     """
     from vbench_lite.leaderboard import collect, plots, table, tables
@@ -49,9 +50,10 @@ def render_leaderboard(
     unknown = [f for f in formats if f not in ALL_FORMATS]
     if unknown:
         raise ValueError(f"unknown format(s) {', '.join(unknown)}; choose from {','.join(ALL_FORMATS)}")
-    runs = collect.latest_eligible(
-        collect.load_runs(results, suite=suite), include=include, exclude=exclude, eligible_only=eligible_only
-    )
+    loaded = collect.load_runs(results, suite=suite, skip_unreadable=True)
+    collect.check_baseline(loaded, baseline or table.BASELINE, explicit=baseline is not None)
+    baseline = baseline or table.BASELINE
+    runs = collect.latest_eligible(loaded, include=include, exclude=exclude, eligible_only=eligible_only)
     if noise_floor is not None:  # the user's file wins
         floors = collect.load_noise_floor(suite, path=noise_floor)
     else:  # what the metrics recorded, else the shipped file

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vbench_lite.fsutil import atomic_write_bytes
-from vbench_lite.results import RunResult
+from vbench_lite.results import RunResult, SchemaError
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +45,44 @@ def find_results(root: str | os.PathLike[str]) -> list[Path]:
     return sorted(q for q in p.rglob("results.json") if q.is_file())
 
 
-def load_runs(root: str | os.PathLike[str], *, suite: str | None = None) -> list[LoadedRun]:
-    """All runs under ``root`` (of ``suite`` when given). A file of another schema is an error."""
+def load_runs(
+    root: str | os.PathLike[str], *, suite: str | None = None, skip_unreadable: bool = False
+) -> list[LoadedRun]:
+    """All runs under ``root`` (of ``suite`` when given).
+
+    An unreadable file (invalid JSON, another schema, a hand-edited field of the wrong type, no
+    read permission) is an error naming the file, or with ``skip_unreadable`` (the leaderboard: one
+    bad file must not block the table) reported as a warning and skipped.
+    """
     runs = []
     for path in find_results(root):
-        result = RunResult.load(path)  # raises SchemaError naming the file and the version
+        try:
+            result = RunResult.load(path)  # SchemaError names the file and the problem
+        except (SchemaError, OSError) as exc:
+            if not skip_unreadable:
+                raise
+            msg = str(exc).splitlines()[0]
+            log.warning("skipping unreadable results file: %s", msg if str(path) in msg else f"{path}: {msg}")
+            continue
         if suite is None or result.suite == suite:
             runs.append(LoadedRun(result, path))
     return runs
+
+
+def check_baseline(runs: list[LoadedRun], baseline: str, *, explicit: bool) -> None:
+    """The reference row of speedup and fidelity must exist: a misspelt ``--baseline`` is an error
+    (with the method ids there are); a missing default baseline is a warning."""
+    ids = sorted({r.method_id for r in runs})
+    if baseline in ids:
+        return
+    if explicit:
+        import difflib
+
+        close = difflib.get_close_matches(baseline, ids, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise ValueError(f"--baseline {baseline!r} has no run in the results.{hint} "
+                         f"Methods with runs: {', '.join(ids) or '(none)'}")
+    log.warning("no %r run in the results: the Speedup column and fidelity to it stay empty", baseline)
 
 
 def _recency(run: LoadedRun) -> tuple[str, str]:

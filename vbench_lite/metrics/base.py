@@ -26,6 +26,12 @@ if TYPE_CHECKING:
     from vbench_lite.results import MetricResult
     from vbench_lite.suites.base import Suite, VideoItem
 
+class UnsupportedInput(ValueError):
+    """The videos cannot support this metric (too few frames for its network, ...); the message is
+    the reason and the fix. ``evaluate`` skips such a metric and records the reason in the results
+    instead of a number; asked for by name, it is an error."""
+
+
 # What a metric may need from the harness.
 NEEDS = ("prompts", "reference", "baseline", "attributes")
 

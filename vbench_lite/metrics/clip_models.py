@@ -151,9 +151,9 @@ def clip_preprocess(frames: torch.Tensor, size: int) -> torch.Tensor:
 def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """A state dict from safetensors, a torch checkpoint, or an OpenAI TorchScript archive."""
     if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
+        from vbench_lite.fsutil import load_safetensors
 
-        return load_file(str(path))
+        return load_safetensors(path, "CLIP weights")
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception:  # an OpenAI JIT archive is not a pickled state dict
@@ -176,8 +176,11 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _load_weights(model: torch.nn.Module, path: Path) -> None:
-    sd = {k: v.float() for k, v in _read_state_dict(path).items()}
-    missing, unexpected = model.load_state_dict(sd, strict=False)
+    sd = {k: v.float() for k, v in _read_state_dict(path).items() if isinstance(v, torch.Tensor)}
+    try:
+        missing, unexpected = model.load_state_dict(sd, strict=False)
+    except RuntimeError as exc:  # size mismatches: another network's weights
+        raise ValueError(f"CLIP weights {path} do not fit the architecture: {str(exc).splitlines()[-1].strip()}") from exc
     if missing or unexpected:
         raise ValueError(
             f"CLIP weights {path} do not fit the architecture: missing {sorted(missing)[:5]}, "

@@ -7,7 +7,8 @@ videos, the detector protocol (name, weights SHA-256, preprocessing, frames), th
 the covariance convention. The file name is a hash of that protocol, and on load the stored
 protocol must equal the expected one exactly; anything else is recomputed, so a stale or
 mismatched file is never used (torch-fidelity keys by a user-chosen name only; clean-fid puts
-the mode in the name: we key by everything).
+the mode in the name: we key by everything). The file is written with its SHA-256 and verified on
+every read (``fsutil.read_cache_bytes``): a corrupt or truncated file is recomputed with a warning.
 
 For a suite, rendering all reference videos just to look up their hash would cost more than the
 lookup saves, so the key holds the suite version plus the SHA-256 of the first ``PROBE`` rendered
@@ -31,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from vbench_lite.fsutil import atomic_write_bytes, cache_dir, sha256_file
+from vbench_lite.fsutil import cache_dir, read_cache_bytes, sha256_file, write_cache_bytes
 from vbench_lite.metrics.frechet import COVARIANCE_DESCRIPTIONS, gaussian_statistics
 
 logger = logging.getLogger(__name__)
@@ -69,18 +70,19 @@ def _cache_path(protocol: dict[str, Any]) -> Path:
 def load_cached(protocol: dict[str, Any]) -> ReferenceStats | None:
     """The cached statistics for exactly ``protocol``, or None (absent, unreadable or mismatched)."""
     path = _cache_path(protocol)
-    if not path.is_file():
+    data = read_cache_bytes(path)  # None (with a warning) for a corrupt, truncated or unverified file
+    if data is None:
         return None
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
             stored = json.loads(str(z["protocol"]))
             if stored != protocol or str(z["format"]) != FORMAT:
                 logger.warning("ignoring %s: its protocol differs from the requested one", path)
                 return None
             full = {**stored, "content_sha256": str(z["content_sha256"])}
             return ReferenceStats(z["features"], z["mu"], z["sigma"], full, path)
-    except (OSError, ValueError, KeyError) as exc:
-        logger.warning("ignoring unreadable reference statistics %s: %s", path, exc)
+    except Exception as exc:  # anything unreadable is recomputed (BadZipFile, EOFError, ...), never fatal
+        logger.warning("ignoring unreadable reference statistics %s (%s); recomputing", path, exc)
         return None
 
 
@@ -101,7 +103,7 @@ def compute_and_cache(
     buf = io.BytesIO()
     np.savez(buf, format=np.array(FORMAT), protocol=np.array(json.dumps(protocol, sort_keys=True)),
              content_sha256=np.array(content), features=feats, mu=mu, sigma=sigma)
-    path = atomic_write_bytes(_cache_path(protocol), buf.getvalue())
+    path = write_cache_bytes(_cache_path(protocol), buf.getvalue())
     logger.info("wrote reference statistics %s (%d videos, %d-d)", path, *feats.shape)
     return ReferenceStats(feats, mu, sigma, {**protocol, "content_sha256": content}, path)
 

@@ -2,7 +2,7 @@
 
 Videos are generated in fixed micro-batches of the split keyed by video index (batch ``k`` holds
 indices ``[k*M, (k+1)*M)``), so the composition of every call to ``generate`` is the same however
-the run is sharded. Each finished micro-batch is written atomically to the cache under a key of
+the run is sharded. Each finished micro-batch is written atomically, with its SHA-256, to the cache under a key of
 the method (name, variant, adapter version, weights SHA-256), the generation spec and the package
 version, then the batch's own (prompt, seed) hash; an interrupted run resumes from what is there.
 """
@@ -20,7 +20,7 @@ import torch
 from tqdm.auto import tqdm
 
 from vbench_lite import __version__
-from vbench_lite.fsutil import atomic_write_bytes, cache_dir
+from vbench_lite.fsutil import cache_dir, read_cache_bytes, write_cache_bytes
 from vbench_lite.method import MethodAdapter
 from vbench_lite.pipeline.distributed import Dist
 from vbench_lite.spec import GenerationSpec, canonical_json, sha256_text
@@ -101,7 +101,7 @@ def generate_videos(
             if path is not None:
                 buf = io.BytesIO()
                 torch.save(videos, buf)
-                atomic_write_bytes(path, buf.getvalue())
+                write_cache_bytes(path, buf.getvalue())
         for it, v in zip(batch, videos):
             local[it.index] = v
         if on_batch is not None:
@@ -110,15 +110,18 @@ def generate_videos(
 
 
 def _load_cached(path: Path, n: int) -> torch.Tensor | None:
-    if not path.is_file():
+    """A micro-batch's cached videos if the file passes its SHA-256 (a flipped byte, a truncated file
+    from a killed process or an old unverified file is regenerated, with a warning)."""
+    data = read_cache_bytes(path)
+    if data is None:
         return None
     try:
-        videos = torch.load(path, weights_only=True)
-    except Exception as exc:  # a truncated file from a killed process: regenerate
-        logger.warning("ignoring unreadable cache file %s: %s", path, exc)
+        videos = torch.load(io.BytesIO(data), weights_only=True)
+    except Exception as exc:
+        logger.warning("ignoring unreadable cache file %s (%s); regenerating", path, exc)
         return None
     if not isinstance(videos, torch.Tensor) or videos.shape[0] != n or videos.dtype != torch.uint8:
-        logger.warning("ignoring cache file %s with unexpected content", path)
+        logger.warning("ignoring cache file %s with unexpected content; regenerating", path)
         return None
     return videos
 

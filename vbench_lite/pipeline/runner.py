@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import torch
 
 from vbench_lite.env import capture_env
-from vbench_lite.fsutil import atomic_write_json, cache_dir
+from vbench_lite.fsutil import cache_dir, read_cache_json, write_cache_json
 from vbench_lite.method import MethodAdapter
 from vbench_lite.metrics.base import Metric, MetricContext
 from vbench_lite.pipeline.distributed import Dist
@@ -26,7 +25,8 @@ from vbench_lite.pipeline.generation import generate_videos, method_key, video_s
 from vbench_lite.pipeline.scoring import score
 from vbench_lite.registries import METHODS, METRICS, SUITES
 from vbench_lite.registry import split_name
-from vbench_lite.results import RunResult, SampleRow, create_run_dir, new_run_id, run_dir_for, write_samples
+from vbench_lite.results import RunResult, SampleRow, write_samples
+from vbench_lite.run_folder import RunFolder
 from vbench_lite.spec import RunSpec, canonical_json, sha256_text
 from vbench_lite.suites.base import Suite, VideoItem
 from vbench_lite.video import write_video
@@ -101,10 +101,10 @@ def run(
     if adapter is None:
         adapter = METHODS.build(spec.method, variant=spec.variant)
     metrics = resolve_metrics(spec.metrics)
+    folder = None
+    if out is not None and dist.is_main:  # an unusable --out fails before any work
+        folder = RunFolder(out, suite.name, spec.method_id, spec.content_hash())
     run_dir = None
-    if out is not None and dist.is_main:  # fail before any work if the folder is taken
-        run_id = new_run_id(spec.content_hash())
-        run_dir = create_run_dir(run_dir_for(out, suite.name, spec.method_id, run_id))
 
     try:
         adapter.load(spec.device)
@@ -133,7 +133,7 @@ def run(
             SampleRow(
                 index=it.index, prompt=it.prompt, seed=it.seed, attributes=dict(it.attributes),
                 scores=scores.get(it.index, {}),
-                path=f"videos/{it.index:04d}.mp4" if run_dir is not None and write_videos else None,
+                path=f"videos/{it.index:04d}.mp4" if folder is not None and write_videos else None,
                 sha256=hashes[it.index],
             )
             for it in items
@@ -152,19 +152,21 @@ def run(
             metrics=results,
             profile=profile,
             env=capture_env(spec.device) | {"world_size": dist.world},
-            run_id=run_dir.name if run_dir is not None else "",
-            created=run_dir.name[:15] if run_dir is not None else "",
+            created=folder.created if folder is not None else "",
             videos_sha256=all_hash,
         )
-        if run_dir is not None:
+        if folder is not None:
             if write_videos:
                 for it in items:
-                    write_video(run_dir / "videos" / f"{it.index:04d}.mp4", videos[it.index], fps=spec.generation.fps)
-            write_samples(run_dir, rows)
-            result.save(run_dir)  # last: a results.json means the run is complete
-    except BaseException:  # Ctrl-C or an error: no half-written run folder (the caches keep the work)
-        if run_dir is not None and not (run_dir / "results.json").exists():
-            shutil.rmtree(run_dir, ignore_errors=True)
+                    write_video(folder.staging / "videos" / f"{it.index:04d}.mp4", videos[it.index],
+                                fps=spec.generation.fps)
+            write_samples(folder.staging, rows)
+            result.run_id = folder.reserve()
+            result.save(folder.staging)
+            run_dir = folder.publish()  # a visible run folder is always complete
+    except BaseException:  # Ctrl-C, SIGTERM or an error: only this run's staging goes (the caches keep the work)
+        if folder is not None and run_dir is None:
+            folder.discard()
         raise
     dist.barrier()
     return RunOutput(result=result, samples=rows, videos=videos, run_dir=run_dir)
@@ -199,19 +201,14 @@ def cached_profile(
         )
     )
     path = cache_dir("profiles") / f"{key}.json"
-    if use_cache and path.is_file():
-        import json
-
-        try:
-            return json.loads(path.read_text())
-        except json.JSONDecodeError:
-            logger.warning("ignoring unreadable profile cache %s", path)
+    if use_cache and (cached := read_cache_json(path)) is not None:
+        return cached
     batch = items[: spec.profile.batch_size]
     profile = profile_method(
         adapter, spec.generation, spec.profile, [it.prompt for it in batch], [it.seed for it in batch],
         device=spec.device, reference=reference, progress=progress,
     )
-    atomic_write_json(path, profile)
+    write_cache_json(path, profile)
     return profile
 
 

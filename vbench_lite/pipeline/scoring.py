@@ -21,8 +21,8 @@ import torch
 from tqdm.auto import tqdm
 
 from vbench_lite import __version__
-from vbench_lite.fsutil import atomic_write_bytes, cache_dir, sha256_file
-from vbench_lite.metrics.base import Metric, MetricContext
+from vbench_lite.fsutil import cache_dir, read_cache_bytes, sha256_file, write_cache_bytes
+from vbench_lite.metrics.base import Metric, MetricContext, UnsupportedInput
 from vbench_lite.pipeline.distributed import Dist
 from vbench_lite.pipeline.generation import micro_batches
 from vbench_lite.results import MetricResult
@@ -89,6 +89,23 @@ def _check_arrays(metric: Metric, arrays: dict[str, np.ndarray], n: int) -> dict
     return out
 
 
+def _load_cached(path: Path, n: int) -> dict[str, np.ndarray] | None:
+    """A batch's verified cached arrays, or None (absent, corrupt or of another shape: recompute)."""
+    data = read_cache_bytes(path)
+    if data is None:
+        return None
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except Exception as exc:  # a verified file that still does not parse: recompute, never fail
+        logger.warning("ignoring unreadable metric cache %s (%s); recomputing", path, exc)
+        return None
+    if not arrays or any(a.ndim not in (1, 2) or a.shape[0] != n for a in arrays.values()):
+        logger.warning("ignoring metric cache %s with unexpected content; recomputing", path)
+        return None
+    return arrays
+
+
 def per_video_arrays(
     metric: Metric,
     videos: dict[int, torch.Tensor],
@@ -108,19 +125,13 @@ def per_video_arrays(
     for batch in tqdm(batches, desc=f"score {metric.name}", unit="batch", disable=not progress or not dist.is_main):
         vids = torch.stack([videos[it.index] for it in batch])
         path = root / f"{_batch_key(batch, vids)}.npz" if root is not None else None
-        arrays: dict[str, np.ndarray] | None = None
-        if path is not None and path.is_file():
-            try:
-                with np.load(path) as z:
-                    arrays = {k: z[k] for k in z.files}
-            except Exception as exc:
-                logger.warning("ignoring unreadable metric cache %s: %s", path, exc)
+        arrays = _load_cached(path, len(batch)) if path is not None else None
         if arrays is None:
             arrays = _check_arrays(metric, metric.per_video(vids, batch, ctx), len(batch))
             if path is not None:
                 buf = io.BytesIO()
                 np.savez(buf, **arrays)
-                atomic_write_bytes(path, buf.getvalue())
+                write_cache_bytes(path, buf.getvalue())
         for j, it in enumerate(batch):
             local[it.index] = {k: v[j] for k, v in arrays.items()}
     merged = dist.gather(local)
@@ -139,21 +150,34 @@ def score(
     salt: str = "",
     use_cache: bool = True,
     progress: bool = True,
+    skipped: dict[str, str] | None = None,
 ) -> tuple[dict[str, MetricResult], dict[int, dict[str, float]]]:
-    """All metrics' aggregate results and each video's 1-D scores (``{index: {name: score}}``)."""
+    """All metrics' aggregate results and each video's 1-D scores (``{index: {name: score}}``).
+
+    With ``skipped`` (a dict), a metric the videos cannot support (:class:`UnsupportedInput`) is
+    left out and ``skipped[name]`` says why; without it that is an error.
+    """
     items = sorted(items, key=lambda it: it.index)
     results: dict[str, MetricResult] = {}
     per_video_scores: dict[int, dict[str, float]] = {it.index: {} for it in items}
     for metric in metrics:
-        arrays = per_video_arrays(
-            metric, videos, items, ctx, dist=dist, salt=salt, use_cache=use_cache, progress=progress
-        )
+        try:
+            arrays = per_video_arrays(
+                metric, videos, items, ctx, dist=dist, salt=salt, use_cache=use_cache, progress=progress
+            )
+            reported = metric.aggregate(arrays, items, ctx)
+        except UnsupportedInput as exc:
+            if skipped is None:
+                raise
+            skipped[metric.name] = str(exc).splitlines()[0]
+            logger.warning("skipping metric %s: %s", metric.name, skipped[metric.name])
+            continue
         for key, arr in arrays.items():
             if arr.ndim == 1:
                 name = key if key.startswith(metric.name) else f"{metric.name}_{key}"
                 for it, value in zip(items, arr):
                     per_video_scores[it.index][name] = float(value)
-        for r in metric.aggregate(arrays, items, ctx):
+        for r in reported:
             if r.name in results:
                 raise ValueError(f"metric result {r.name!r} reported twice (by {metric.name!r})")
             results[r.name] = r

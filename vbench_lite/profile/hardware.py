@@ -8,7 +8,6 @@ version (a new torch or another thread count measures again).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import torch
 
 from vbench_lite.env import cpu_name
-from vbench_lite.fsutil import atomic_write_json, cache_dir
+from vbench_lite.fsutil import cache_dir, read_cache_json, write_cache_json
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +57,8 @@ def matmul_peak(
     threads = torch.get_num_threads()
     key = f"{_device_name(device)}|{str(dtype).removeprefix('torch.')}|threads={threads}|n={n}|torch={torch.__version__}"
     path = cache_dir("profile") / CACHE_FILE
-    cache: dict[str, Any] = {}
-    if path.exists():
-        try:
-            cache = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
-            logger.warning("ignoring unreadable matmul peak cache %s", path)
-    if key in cache and not refresh:
+    cache: dict[str, Any] = read_cache_json(path) or {}  # verified; a corrupt file is re-measured
+    if isinstance(cache.get(key), dict) and not refresh:
         return cache[key]
     flops_per_s = _measure(device, dtype, n, repeats)
     record = {
@@ -78,7 +72,7 @@ def matmul_peak(
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     cache[key] = record
-    atomic_write_json(path, cache)
+    write_cache_json(path, cache)
     logger.info("measured dense matmul peak: %.3g FLOP/s (%s)", flops_per_s, key)
     return record
 

@@ -6,6 +6,8 @@ exactly as an installed plugin would be.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -42,6 +44,18 @@ class ToyMethod(MethodAdapter):
 
     def describe(self):  # type: ignore[no-untyped-def]
         return {"params": 0, "steps": 0, "nfe": 0, "weights_sha256": None}
+
+    # Where the toy's "shipped weights" live; the train tests point it at a temporary folder.
+    SHIPPED = Path(__file__).resolve().parent / "weights"
+
+    @classmethod
+    def train(cls, steps: int = 10, seed: int = 0, out=None, run_dir=None, time_budget_s=None):  # type: ignore[no-untyped-def]
+        """A stand-in recipe with the built-in recipes' contract: writes its weights to ``out``
+        (default: the shipped location) and returns a summary naming them."""
+        dest = Path(out) if out else cls.SHIPPED
+        dest.mkdir(parents=True, exist_ok=True)
+        (dest / "model.txt").write_text(f"toy weights: {steps} steps, seed {seed}\n")
+        return {"weights": str(dest), "steps": steps}
 
 
 class ToyMeanMetric(Metric):

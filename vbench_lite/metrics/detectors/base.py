@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from vbench_lite.metrics.base import UnsupportedInput
 from vbench_lite.video import validate
 
 
@@ -53,10 +54,10 @@ class FeatureDetector(abc.ABC):
     def check_videos(self, videos: torch.Tensor) -> torch.Tensor:
         validate(videos)
         if videos.shape[1] != self.num_frames:
-            raise ValueError(
+            raise UnsupportedInput(
                 f"detector {self.name!r} expects {self.num_frames} frames per video, got "
-                f"{videos.shape[1]} (shape {tuple(videos.shape)}); sample or trim the clips to "
-                f"{self.num_frames} frames"
+                f"{videos.shape[1]} (shape {tuple(videos.shape)}); sample the clips to "
+                f"{self.num_frames} frames (evaluate --frames {self.num_frames} --frame-sampling first|middle|stride:K)"
             )
         return videos
 

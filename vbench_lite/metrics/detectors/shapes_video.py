@@ -119,9 +119,7 @@ class ShapesVideoDetector(FeatureDetector):
 
     @classmethod
     def load(cls, weights: str | os.PathLike[str] | None = None, device: str = "cpu") -> ShapesVideoDetector:
-        from safetensors.torch import load_file
-
-        from vbench_lite.fsutil import sha256_file
+        from vbench_lite.fsutil import load_safetensors, sha256_file
 
         path = Path(weights) if weights else default_weights_path()
         if not path.is_file():
@@ -130,7 +128,8 @@ class ShapesVideoDetector(FeatureDetector):
                 f"`{TRAIN_COMMAND}` (writes vbench_lite/assets/{WEIGHTS_FILE}) or pass "
                 "--detector-weights PATH"
             )
-        state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+        raw = load_safetensors(path, "shapes-video detector weights")
+        state = {k: v.float() if v.is_floating_point() else v for k, v in raw.items()}
         net = ShapesVideoNet()
         try:
             net.load_state_dict(state)

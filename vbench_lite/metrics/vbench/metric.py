@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from vbench_lite.metrics.base import Metric, MetricContext
+from vbench_lite.metrics.base import Metric, MetricContext, UnsupportedInput
 from vbench_lite.metrics.clip_models import ClipBackbone
 from vbench_lite.metrics.vbench import aggregate as agg
 from vbench_lite.metrics.vbench import quality, semantic
@@ -136,7 +136,7 @@ def score_videos(
     for d in dimensions:
         if d in quality.MIN_FRAMES:
             if t < quality.MIN_FRAMES[d]:
-                raise ValueError(f"{d} needs at least {quality.MIN_FRAMES[d]} frames, got videos of {t} frame(s)")
+                raise UnsupportedInput(f"{d} needs at least {quality.MIN_FRAMES[d]} frames, got videos of {t} frame(s)")
     out = {d: np.full(b, np.nan) for d in dimensions}
     flat = videos.reshape(b * t, *videos.shape[2:])
     for d, net in (("subject_consistency", bb.subject), ("background_consistency", bb.background)):
