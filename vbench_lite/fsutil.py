@@ -165,7 +165,7 @@ def local_weights_file(path: str | os.PathLike[str] | None, what: str, hint: str
     return p
 
 
-def load_safetensors(path: str | os.PathLike[str], what: str = "weights") -> dict[str, Any]:
+def load_safetensors(path: str | os.PathLike[str], what: str = "weights", hint: str = "") -> dict[str, Any]:
     """``safetensors.torch.load_file`` whose errors name the file (a random binary or a truncated
     download otherwise surfaces as ``SafetensorError: HeaderTooLarge``)."""
     from safetensors.torch import load_file
@@ -175,4 +175,5 @@ def load_safetensors(path: str | os.PathLike[str], what: str = "weights") -> dic
     except Exception as exc:  # SafetensorError is not importable under a stable name
         if isinstance(exc, OSError):
             raise
-        raise ValueError(f"{what} file {path} is not a readable safetensors file ({str(exc).splitlines()[0]})") from exc
+        raise ValueError(f"{what} file {path} is not a readable safetensors file ({str(exc).splitlines()[0]})"
+                         + (f"; {hint}" if hint else "")) from exc

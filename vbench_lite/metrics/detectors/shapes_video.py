@@ -128,7 +128,8 @@ class ShapesVideoDetector(FeatureDetector):
                 f"`{TRAIN_COMMAND}` (writes vbench_lite/assets/{WEIGHTS_FILE}) or pass "
                 "--detector-weights PATH"
             )
-        raw = load_safetensors(path, "shapes-video detector weights")
+        raw = load_safetensors(path, "shapes-video detector weights",
+                               "for StyleGAN-V's I3D TorchScript pass --detector i3d")
         state = {k: v.float() if v.is_floating_point() else v for k, v in raw.items()}
         net = ShapesVideoNet()
         try:
