@@ -32,6 +32,8 @@ def main(args: argparse.Namespace) -> int:
     from vbench_lite.registries import SUITES
 
     require_device(args.device)
+    if args.suite:
+        SUITES.entry(args.suite)  # an unknown suite is named before any detector is loaded
     t0 = time.perf_counter()
     name = args.detector or DEFAULT_DETECTORS.get(args.suite or "", "i3d")
     detector = load_detector(name, weights=args.detector_weights, device=args.device)

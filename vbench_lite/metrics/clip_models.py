@@ -175,8 +175,9 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     return sd
 
 
-def _load_weights(model: torch.nn.Module, path: Path) -> None:
-    sd = {k: v.float() for k, v in _read_state_dict(path).items() if isinstance(v, torch.Tensor)}
+def _load_weights(model: torch.nn.Module, path: Path, state: dict[str, torch.Tensor] | None = None) -> None:
+    state = _read_state_dict(path) if state is None else state
+    sd = {k: v.float() for k, v in state.items() if isinstance(v, torch.Tensor)}
     try:
         missing, unexpected = model.load_state_dict(sd, strict=False)
     except RuntimeError as exc:  # size mismatches: another network's weights
@@ -214,16 +215,17 @@ def load_vit_b_32(
     weights: str | os.PathLike[str] | None = None, *, quick_gelu: bool = True, device: str = "cpu"
 ) -> ClipBackbone:
     """open_clip ``ViT-B-32`` with weights from a local file (QuickGELU for OpenAI's weights)."""
-    import open_clip
-
     p = local_weights_file(
         weights,
         "ViT-B-32",
         "pass --clip-weights PATH to a local open_clip/OpenAI ViT-B-32 weights file "
         "(e.g. OpenAI's ViT-B-32.pt); nothing is downloaded",
     )
+    state = _read_state_dict(p)  # an unreadable file fails before the 88M-parameter model is built
+    import open_clip
+
     model = open_clip.create_model("ViT-B-32", pretrained=None, force_quick_gelu=quick_gelu)
-    _load_weights(model, p)
+    _load_weights(model, p, state)
     return ClipBackbone(
         name="vit-b-32",
         model=model,

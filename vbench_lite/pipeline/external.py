@@ -101,7 +101,7 @@ def check_frame_options(frames: int | None, sampling: str | None) -> str:
     if frames < 1:
         raise ValueError(f"--frames must be at least 1, got {frames}")
     sampling = sampling or "first"
-    stride = sampling.partition(":")[2] if sampling.startswith("stride:") else "1"
+    stride = sampling.partition(":")[2] if sampling.startswith("stride:") else ""
     if sampling not in ("first", "middle") and not (stride.isdigit() and int(stride) >= 1):
         raise ValueError(f"unknown --frame-sampling {sampling!r}; use {', '.join(FRAME_SAMPLINGS)} (K >= 1)")
     return sampling
