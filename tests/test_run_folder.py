@@ -92,3 +92,12 @@ def test_cache_file_fails_its_hash_after_a_flipped_byte(tmp_path: Path) -> None:
     assert read_cache_bytes(p) is None
     p.write_bytes(b"unverified old file")
     assert read_cache_bytes(p) is None
+
+
+def test_results_inside_a_staging_folder_are_not_collected(tmp_path: Path) -> None:
+    from vbench_lite.leaderboard.collect import find_results
+
+    done = run(SPEC, out=tmp_path, progress=False)
+    f = RunFolder(tmp_path, "shapes", "toy", "abcdef0123")
+    (f.staging / "results.json").write_text((done.run_dir / "results.json").read_text())
+    assert find_results(tmp_path) == [done.run_dir / "results.json"]

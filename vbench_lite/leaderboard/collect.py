@@ -36,13 +36,16 @@ class LoadedRun:
 
 
 def find_results(root: str | os.PathLike[str]) -> list[Path]:
-    """Every ``results.json`` under ``root`` (or ``root`` itself when it is one), sorted."""
+    """Every ``results.json`` under ``root`` (or ``root`` itself when it is one), sorted; none inside
+    hidden folders."""
     p = Path(root)
     if p.is_file():
         return [p]
     if not p.is_dir():
         raise FileNotFoundError(f"results folder {p} does not exist; pass --results DIR (the --out of `run`)")
-    return sorted(q for q in p.rglob("results.json") if q.is_file())
+    # hidden folders are runs still being staged (vbench_lite.run_folder) or someone's dotfolders
+    return sorted(q for q in p.rglob("results.json")
+                  if q.is_file() and not any(part.startswith(".") for part in q.relative_to(p).parts))
 
 
 def load_runs(
