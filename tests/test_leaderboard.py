@@ -227,7 +227,7 @@ def test_misspelt_baseline_is_an_error(results: Path, tmp_path: Path, capsys) ->
     out = tmp_path / "x"
     assert cli(["leaderboard", "--results", str(results), "--out", str(out), "--baseline", "basline"]) == 2
     err = capsys.readouterr().err
-    assert "--baseline 'basline' has no run" in err and "Did you mean 'baseline'" in err
+    assert "--baseline 'basline' has no row in this table" in err and "Did you mean 'baseline'" in err
     assert not out.exists()
 
 

@@ -51,9 +51,9 @@ def render_leaderboard(
     if unknown:
         raise ValueError(f"unknown format(s) {', '.join(unknown)}; choose from {','.join(ALL_FORMATS)}")
     loaded = collect.load_runs(results, suite=suite, skip_unreadable=True)
-    collect.check_baseline(loaded, baseline or table.BASELINE, explicit=baseline is not None)
-    baseline = baseline or table.BASELINE
     runs = collect.latest_eligible(loaded, include=include, exclude=exclude, eligible_only=eligible_only)
+    collect.check_baseline(runs, baseline or table.BASELINE, explicit=baseline is not None)
+    baseline = baseline or table.BASELINE
     if noise_floor is not None:  # the user's file wins
         floors = collect.load_noise_floor(suite, path=noise_floor)
     else:  # what the metrics recorded, else the shipped file

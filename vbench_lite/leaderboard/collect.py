@@ -73,8 +73,9 @@ def load_runs(
 
 
 def check_baseline(runs: list[LoadedRun], baseline: str, *, explicit: bool) -> None:
-    """The reference row of speedup and fidelity must exist: a misspelt ``--baseline`` is an error
-    (with the method ids there are); a missing default baseline is a warning."""
+    """The reference row of speedup and fidelity must be among the table's ``runs``: a misspelt or
+    filtered-out ``--baseline`` is an error (naming the rows there are); a missing default baseline
+    is a warning."""
     ids = sorted({r.method_id for r in runs})
     if baseline in ids:
         return
@@ -83,9 +84,10 @@ def check_baseline(runs: list[LoadedRun], baseline: str, *, explicit: bool) -> N
 
         close = difflib.get_close_matches(baseline, ids, n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"--baseline {baseline!r} has no run in the results.{hint} "
-                         f"Methods with runs: {', '.join(ids) or '(none)'}")
-    log.warning("no %r run in the results: the Speedup column and fidelity to it stay empty", baseline)
+        raise ValueError(f"--baseline {baseline!r} has no row in this table (no eligible run, or left out by "
+                         f"--methods/--exclude).{hint} Rows: {', '.join(ids) or '(none)'}")
+    if ids:
+        log.warning("no %r row in the table: the Speedup column and fidelity to it stay empty", baseline)
 
 
 def _recency(run: LoadedRun) -> tuple[str, str]:
