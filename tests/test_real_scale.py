@@ -179,3 +179,15 @@ def test_schedule_from_sampler_objects_counts_multi_evaluation_solvers():
     assert schedule_from_description({"steps": 10, "cfg_scale": 4.0, "nfe": 38, "sampler": "heun"}).nfe == 38
     with pytest.raises(ValueError, match="all use CFG"):
         SamplingSchedule.from_samplers([_Sampler(5, "euler", 4.0), _Sampler(5, "euler", 1.0)], [0.5, 1.0])
+
+
+@pytest.mark.parametrize("name, frames_scales", [("baseline", [1.0]), ("tpdiff", [0.25, 0.5, 1.0])])
+def test_backbone_methods_declare_their_schedule_from_their_samplers(name, frames_scales):
+    import vbench_lite
+
+    adapter = vbench_lite.load_method(name)
+    adapter.load("cpu")
+    sched = adapter.schedule()
+    assert [s.frames_scale for s in sched.stages] == frames_scales
+    assert sched.nfe == adapter.describe()["nfe"] == sum(s.nfe for s in adapter.generator.samplers)
+    assert sched.stages == schedule_from_description(adapter.describe()).stages  # describe() says the same

@@ -141,6 +141,18 @@ class BackboneMethod(MethodAdapter):
             "training": self._info["config"].get("training", {}),
         }
 
+    def stage_frames(self) -> list[int]:
+        """The frames each of the generator's samplers runs on, in execution order (one stage: all)."""
+        return [self.frames] * len(self.generator.samplers)
+
+    def schedule(self) -> Any:
+        """The sampling schedule as data, from the loaded sampler objects, for projections onto real
+        architectures (``profile --architecture``, :mod:`vbench_lite.profile.real_scale`)."""
+        from vbench_lite.profile.real_scale.schedule import SamplingSchedule
+
+        scales = [f / self.frames for f in self.stage_frames()]
+        return SamplingSchedule.from_samplers(self.generator.samplers, scales, label=self.full_name)
+
     def denoiser(self) -> tuple[Any, tuple[Any, ...]]:
         """The UNet and the inputs of one denoiser call on a canonical micro-batch."""
         gen = self.generator

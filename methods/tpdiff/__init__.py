@@ -53,11 +53,14 @@ class TPDiffMethod(BackboneMethod):
         return PyramidVideoGenerator(model, autoencoder, stages, schedule, micro_batch=self.micro_batch,
                                      skip=self.skip)
 
+    def stage_frames(self) -> list[int]:
+        gen = self.generator
+        return [gen.schedule.frames(k, self.frames) for k in gen.stage_order]
+
     def describe(self) -> dict[str, Any]:
         info = super().describe()
         gen = self.generator
-        info["stages"] = [{"frames": gen.schedule.frames(k, self.frames), "steps": s.steps}
-                          for k, s in zip(gen.stage_order, gen.samplers)]
+        info["stages"] = [{"frames": f, "steps": s.steps} for f, s in zip(self.stage_frames(), gen.samplers)]
         return info
 
     @staticmethod
