@@ -28,7 +28,10 @@ LEGACY_GENERATION: dict[str, int] = {"frames": 16, "resolution": 32}
 
 
 def count_parameters(module: Any, skip: tuple[str, ...] = ()) -> int:
-    """Parameters of ``module``, less those of its submodules named in ``skip`` (they never run)."""
+    """Parameters of ``module``, less those of its submodules named in ``skip`` (they never run); a
+    width-sliced subnet (:class:`.slicing.SubNet`) counts the leading-channel weights it uses."""
+    if hasattr(module, "num_parameters"):
+        return int(module.num_parameters(skip))
     total = sum(p.numel() for p in module.parameters())
     for name in skip:
         total -= sum(p.numel() for p in module.get_submodule(name).parameters())

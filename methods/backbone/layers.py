@@ -8,8 +8,10 @@
   position when frames are subsampled.
 - :class:`CrossAttention`: queries from every space-time position, keys/values from caption tokens.
 
-GroupNorm always uses groups of ``group_channels`` channels, so a width sliced to 0.5x or 0.75x
-(as long as it stays a multiple of ``group_channels``) keeps a valid group count. Every block's last
+Every layer runs on the leading channels of its input (width slicing, :mod:`.slicing`): a block
+infers its width from ``h.shape[1]``; ``FUSED`` names the projections whose output is several
+equal chunks. GroupNorm always uses groups of ``group_channels`` channels, so a width sliced to
+0.5x or 0.75x (as long as it stays a multiple of ``group_channels``) keeps a valid group count. Every block's last
 projection is zero-initialised, so each block starts as the identity (as in ADM / AnimateDiff).
 """
 
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from vbench_lite.methods.backbone import slicing as sl
 
 TEMPORAL_TYPES: tuple[str, ...] = ("attn1d", "conv1d", "conv3d", "none")
 
@@ -64,6 +68,8 @@ def per_frame(x: torch.Tensor, frames: int) -> torch.Tensor:
 
 
 class ResBlock(nn.Module):
+    FUSED = {"film": 2}  # scale | shift
+
     def __init__(self, channels: int, emb_dim: int, group_channels: int) -> None:
         super().__init__()
         self.norm1 = group_norm(channels, group_channels)
@@ -73,19 +79,24 @@ class ResBlock(nn.Module):
         self.conv2 = zero_(nn.Conv2d(channels, channels, 3, padding=1))
 
     def forward(self, h: torch.Tensor, c: Cond) -> torch.Tensor:
-        x = self.conv1(F.silu(self.norm1(h)))
-        film = per_frame(self.film(F.silu(c.emb)), c.frames)  # one FiLM per video, repeated over its frames
+        k = h.shape[1]
+        x = sl.conv(self.conv1, F.silu(sl.group_norm(self.norm1, h)), out=k)
+        # one FiLM per video, repeated over its frames
+        film = per_frame(sl.linear(self.film, F.silu(c.emb), out=k, chunks=2), c.frames)
         scale, shift = film[:, :, None, None].chunk(2, dim=1)
-        x = self.norm2(x) * (1 + scale) + shift
-        return h + self.conv2(F.silu(x))
+        x = sl.group_norm(self.norm2, x) * (1 + scale) + shift
+        return h + sl.conv(self.conv2, F.silu(x), out=k)
 
 
 class TemporalAttention(nn.Module):
     """Self-attention along T at every spatial position (AnimateDiff-style motion module)."""
 
+    FUSED = {"qkv": 3}  # q | k | v
+
     def __init__(self, channels: int, group_channels: int, head_channels: int, pos_dim: int) -> None:
         super().__init__()
-        self.heads = max(1, channels // head_channels)
+        self.head_channels = head_channels
+        self.heads = sl.heads_at(channels, head_channels)
         self.norm = group_norm(channels, group_channels)
         self.pos = nn.Linear(pos_dim, channels)
         self.qkv = nn.Linear(channels, 3 * channels)
@@ -94,12 +105,13 @@ class TemporalAttention(nn.Module):
     def forward(self, h: torch.Tensor, c: Cond) -> torch.Tensor:
         bt, ch, hh, ww = h.shape
         b, t = c.batch, c.frames
-        x = self.norm(h).view(b, t, ch, hh * ww).permute(0, 3, 1, 2)  # [B, HW, T, C]
-        x = x + self.pos(c.frame_emb).unsqueeze(1)
+        nh = sl.heads_at(ch, self.head_channels)
+        x = sl.group_norm(self.norm, h).view(b, t, ch, hh * ww).permute(0, 3, 1, 2)  # [B, HW, T, C]
+        x = x + sl.linear(self.pos, c.frame_emb, out=ch).unsqueeze(1)
         x = x.reshape(b * hh * ww, t, ch)
-        q, k, v = self.qkv(x).view(b * hh * ww, t, 3, self.heads, ch // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = sl.linear(self.qkv, x, out=ch, chunks=3).view(b * hh * ww, t, 3, nh, ch // nh).permute(2, 0, 3, 1, 4)
         a = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, hh * ww, t, ch)
-        a = self.out(a).permute(0, 2, 3, 1).reshape(bt, ch, hh, ww)
+        a = sl.linear(self.out, a, out=ch).permute(0, 2, 3, 1).reshape(bt, ch, hh, ww)
         return h + a
 
 
@@ -114,8 +126,8 @@ class TemporalConv1d(nn.Module):
     def forward(self, h: torch.Tensor, c: Cond) -> torch.Tensor:
         bt, ch, hh, ww = h.shape
         b, t = c.batch, c.frames
-        x = F.silu(self.norm(h)).view(b, t, ch, hh * ww).permute(0, 3, 2, 1).reshape(b * hh * ww, ch, t)
-        x = self.conv(x).view(b, hh * ww, ch, t).permute(0, 3, 2, 1).reshape(bt, ch, hh, ww)
+        x = F.silu(sl.group_norm(self.norm, h)).view(b, t, ch, hh * ww).permute(0, 3, 2, 1).reshape(b * hh * ww, ch, t)
+        x = sl.conv(self.conv, x, out=ch).view(b, hh * ww, ch, t).permute(0, 3, 2, 1).reshape(bt, ch, hh, ww)
         return h + x
 
 
@@ -130,8 +142,8 @@ class TemporalConv3d(nn.Module):
     def forward(self, h: torch.Tensor, c: Cond) -> torch.Tensor:
         bt, ch, hh, ww = h.shape
         b, t = c.batch, c.frames
-        x = F.silu(self.norm(h)).view(b, t, ch, hh, ww).transpose(1, 2)
-        x = self.conv(x).transpose(1, 2).reshape(bt, ch, hh, ww)
+        x = F.silu(sl.group_norm(self.norm, h)).view(b, t, ch, hh, ww).transpose(1, 2)
+        x = sl.conv(self.conv, x, out=ch).transpose(1, 2).reshape(bt, ch, hh, ww)
         return h + x
 
 
@@ -158,9 +170,12 @@ def make_temporal(kind: str, channels: int, group_channels: int, head_channels: 
 class CrossAttention(nn.Module):
     """Text cross-attention: every space-time position of a video attends to its caption tokens."""
 
+    FUSED = {"kv": 2}  # k | v
+
     def __init__(self, channels: int, text_dim: int, group_channels: int, head_channels: int) -> None:
         super().__init__()
-        self.heads = max(1, channels // head_channels)
+        self.head_channels = head_channels
+        self.heads = sl.heads_at(channels, head_channels)
         self.norm = group_norm(channels, group_channels)
         self.q = nn.Linear(channels, channels)
         self.kv = nn.Linear(text_dim, 2 * channels)
@@ -168,10 +183,10 @@ class CrossAttention(nn.Module):
 
     def forward(self, h: torch.Tensor, c: Cond) -> torch.Tensor:
         bt, ch, hh, ww = h.shape
-        b, t, nh = c.batch, c.frames, self.heads
-        x = self.norm(h).view(b, t, ch, hh * ww).permute(0, 1, 3, 2).reshape(b, t * hh * ww, ch)
-        q = self.q(x).view(b, -1, nh, ch // nh).transpose(1, 2)
-        k, v = self.kv(c.text).view(b, -1, 2, nh, ch // nh).permute(2, 0, 3, 1, 4)
+        b, t, nh = c.batch, c.frames, sl.heads_at(ch, self.head_channels)
+        x = sl.group_norm(self.norm, h).view(b, t, ch, hh * ww).permute(0, 1, 3, 2).reshape(b, t * hh * ww, ch)
+        q = sl.linear(self.q, x, out=ch).view(b, -1, nh, ch // nh).transpose(1, 2)
+        k, v = sl.linear(self.kv, c.text, out=ch, chunks=2).view(b, -1, 2, nh, ch // nh).permute(2, 0, 3, 1, 4)
         a = F.scaled_dot_product_attention(q, k, v, attn_mask=c.text_keep[:, None, None, :])
-        a = self.out(a.transpose(1, 2).reshape(b, t * hh * ww, ch))
+        a = sl.linear(self.out, a.transpose(1, 2).reshape(b, t * hh * ww, ch), out=ch)
         return h + a.view(b, t, hh * ww, ch).permute(0, 1, 3, 2).reshape(bt, ch, hh, ww)

@@ -4,7 +4,11 @@ throughput and cumulative training FLOPs, periodic checkpoints, resume).
 
 A task's ``train_step`` calls ``ctx.update(optimizer_name, loss)`` once per optimiser it steps, so
 a plain denoiser (one update), an adversarial method (discriminator then generator) or a
-weight-sharing supernet (several subnets, one optimiser) all plug into the same loop. Data and
+weight-sharing supernet (several subnets, one optimiser) all plug into the same loop. The
+alternating generator/discriminator step is ``ctx.alternate(("discriminator", d_loss), ("generator",
+g_loss))``: each loss is computed and stepped inside ``ctx.only(optimizer)``, where the parameters
+of every other model have ``requires_grad`` off, so a discriminator step builds no graph through
+(and never updates) the generator, and the reverse; both optimisers live in one checkpoint. Data and
 randomness are functions of (seed, step), so a resumed run continues exactly where it stopped.
 
 Training FLOPs (FLOPs = 2 x multiply-accumulates, forward + backward, matmul/conv/attention as
@@ -15,6 +19,7 @@ shape (``task.flops_key``) and accumulated from then on.
 from __future__ import annotations
 
 import abc
+import contextlib
 import copy
 import io
 import json
@@ -22,7 +27,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +127,27 @@ class StepContext:
         """Backward ``loss``, clip, and step optimiser ``optimizer`` (warm-up applied)."""
         self.trainer._update(self, optimizer, loss)
 
+    @contextlib.contextmanager
+    def only(self, optimizer: str) -> Iterator[None]:
+        """Within the block only the models of ``optimizer`` have trainable parameters; the other
+        models' ``requires_grad`` flags are switched off and restored afterwards."""
+        own = set(self.trainer.optimizer_config(optimizer).models)
+        frozen = [p for name, m in self.trainer.models.items() if name not in own
+                  for p in m.parameters() if p.requires_grad]
+        for p in frozen:
+            p.requires_grad_(False)
+        try:
+            yield
+        finally:
+            for p in frozen:
+                p.requires_grad_(True)
+
+    def alternate(self, *players: tuple[str, Callable[[], torch.Tensor]]) -> None:
+        """One update per ``(optimizer, loss_fn)`` in order, each loss computed inside ``only(optimizer)``."""
+        for optimizer, loss_fn in players:
+            with self.only(optimizer):
+                self.update(optimizer, loss_fn())
+
 
 class Trainer:
     """Runs a :class:`TrainingTask` into ``out_dir``, resuming from its latest checkpoint."""
@@ -212,9 +238,13 @@ class Trainer:
         return False
 
     # -- the loop ------------------------------------------------------------------------------
-    def _update(self, ctx: StepContext, oname: str, loss: torch.Tensor) -> None:
+    def optimizer_config(self, oname: str) -> OptimizerConfig:
         if oname not in self.optimizers:
             raise ValueError(f"unknown optimizer {oname!r}; the task declared {sorted(self.optimizers)}")
+        return self.opt_configs[oname]
+
+    def _update(self, ctx: StepContext, oname: str, loss: torch.Tensor) -> None:
+        self.optimizer_config(oname)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"non-finite {oname} loss {loss.item()} at step {ctx.step}")
         opt, oc = self.optimizers[oname], self.opt_configs[oname]

@@ -1,6 +1,6 @@
 """Space-time UNet denoiser on latents ``[B, C, T, h, w]`` with an ordered list of named blocks
-that can be skipped, tapped for features (``return_features``) or physically pruned
-(:mod:`.prune`). The architecture is data (:class:`UNetConfig`).
+that can be skipped, tapped for features (``return_features``), physically pruned (:mod:`.prune`)
+or width-sliced (:mod:`.slicing`). The architecture is data (:class:`UNetConfig`).
 
 Execution order (``SpaceTimeUNet.block_names()``), for two blocks per level and two levels::
 
@@ -26,6 +26,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from vbench_lite.methods.backbone import slicing as sl
 from vbench_lite.methods.backbone.layers import (
     TEMPORAL_TYPES,
     Cond,
@@ -283,13 +284,13 @@ class SpaceTimeUNet(nn.Module):
             layout = (self.layout_emb(F.silu(emb))[:, None] + self.layout_frame(pos))[:, :, None, None]
         return Cond(b, frames, emb, text, text_keep, pos, layout)
 
-    def _layout(self, name: str, c: Cond, hh: int, ww: int) -> torch.Tensor:
+    def _layout(self, name: str, c: Cond, hh: int, ww: int, width: int | None = None) -> torch.Tensor:
         """The ``layout`` field at one level's entry, ``[B*T, C, h, w]`` (any size: x/y are normalised)."""
         grid = self.coordinates(1, hh, ww, c.emb)[0].permute(1, 2, 0)  # [h, w, 2]: x then y
         ang = grid.unsqueeze(-1) * (math.pi / 2 * torch.arange(1, LAYOUT_FREQS + 1, device=grid.device))
         xy = torch.cat([ang.sin(), ang.cos()], dim=-1).flatten(-2)  # [h, w, 4 * LAYOUT_FREQS]
         z = c.layout + self.layout_xy(xy)  # [B, T, 1, 1, L] + [h, w, L]
-        out = self.layout_out[name](F.silu(z))  # [B, T, h, w, C]
+        out = sl.linear(self.layout_out[name], F.silu(z), out=width)  # [B, T, h, w, C]
         return out.flatten(0, 1).permute(0, 3, 1, 2)
 
     @staticmethod
@@ -310,10 +311,14 @@ class SpaceTimeUNet(nn.Module):
         frame_index: torch.Tensor | None = None,
         skip: Collection[str] = (),
         return_features: Sequence[str] = (),
-    ) -> torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        widths: Sequence[int] | None = None,
+        features_only: bool = False,
+    ) -> Any:
         """The velocity ``[B, C, T, h, w]``; with ``return_features`` (block names, see
         :meth:`block_names`) also those blocks' outputs, each ``[B, C_block, T, h_block, w_block]``,
-        from the same pass (a skipped block's output is its input)."""
+        from the same pass (a skipped block's output is its input): ``(velocity, {name: output})``,
+        or only the dict with ``features_only`` (the pass stops after the last tapped block).
+        ``widths``: run every level on the leading ``widths[i]`` channels (:mod:`.slicing`)."""
         b, ch, frames, hh, ww = x.shape
         skip = set(skip) | self.skipped
         if skip:
@@ -321,27 +326,34 @@ class SpaceTimeUNet(nn.Module):
         taps = set(return_features)
         if taps - set(self.block_names()):
             raise ValueError(f"cannot tap {sorted(taps - set(self.block_names()))}: blocks are {self.block_names()}")
+        if features_only and not taps:
+            raise ValueError("features_only needs return_features")
+        wd = self.config.widths if widths is None else sl.check_widths(self.config, widths)
         features: dict[str, torch.Tensor] = {}
         c = self.make_cond(t, text, text_keep, text_pooled, frames, frame_index)
-        h = self.conv_in(x.transpose(1, 2).reshape(b * frames, ch, hh, ww))
+        h = sl.conv(self.conv_in, x.transpose(1, 2).reshape(b * frames, ch, hh, ww), out=wd[0])
         skips: list[torch.Tensor] = []
         for name, kind in self._plan:
             if kind == "layout":
-                h = h + self._layout(name, c, hh=h.shape[-2], ww=h.shape[-1])
+                h = h + self._layout(name, c, hh=h.shape[-2], ww=h.shape[-1], width=h.shape[1])
             elif kind == "push":
                 skips.append(h)
             elif kind == "pop":
                 h = h + skips.pop()
             elif kind == "upsample":
                 # Channel change at the coarse resolution (cheaper), then nearest upsampling.
-                h = F.interpolate(self.get_submodule(name)(h), size=skips[-1].shape[-2:], mode="nearest")
+                level = int(name.split(".")[1])
+                h = F.interpolate(sl.conv(self.get_submodule(name), h, out=wd[level]), size=skips[-1].shape[-2:],
+                                  mode="nearest")
             elif kind == "downsample":
-                h = self.get_submodule(name)(h)
+                h = sl.conv(self.get_submodule(name), h, out=wd[int(name.split(".")[1]) + 1])
             elif name not in skip:
                 h = self.get_submodule(name)(h, c)
             if name in taps:
                 features[name] = h.view(b, frames, *h.shape[1:]).transpose(1, 2)
-        out = self.conv_out(F.silu(self.norm_out(h)))
+                if features_only and len(features) == len(taps):
+                    return {n: features[n] for n in return_features}
+        out = sl.conv(self.conv_out, F.silu(sl.group_norm(self.norm_out, h)), out=ch)
         v = out.view(b, frames, ch, hh, ww).transpose(1, 2)
         if return_features:
             return v, {n: features[n] for n in return_features}
