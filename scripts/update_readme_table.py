@@ -18,7 +18,10 @@ def main() -> None:
     ap.add_argument("--suite", default="shapes")
     args = ap.parse_args()
     board = (ROOT / "leaderboards" / args.suite / "leaderboard.md").read_text()
-    table = "\n".join(line for line in board.splitlines() if line.startswith("|"))
+    lines = board.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    end = next((i for i in range(first, len(lines)) if not lines[i].startswith("|")), len(lines))
+    table = "\n".join(lines[first:end])  # the leaderboard itself (the protocol table follows it)
     readme = ROOT / "README.md"
     text = readme.read_text()
     if START not in text or END not in text:

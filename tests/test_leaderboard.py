@@ -20,8 +20,8 @@ from vbench_lite.results import SchemaError
 
 
 def md_rows(text: str) -> dict[str, dict[str, str]]:
-    """Markdown table -> {method: {header: cell}}."""
-    lines = [ln for ln in text.splitlines() if ln.startswith("| ")]
+    """The Markdown leaderboard table (the first table of the page) -> {method: {header: cell}}."""
+    lines = [ln for ln in text.split("\n\n")[1].splitlines() if ln.startswith("| ")]
     head = [h.strip() for h in lines[0].strip("|").split("|")]
     out = {}
     for ln in lines[1:]:
@@ -45,28 +45,67 @@ def test_one_row_per_method_from_latest_eligible_run(results: Path) -> None:
     assert [r.method_id for r in lb.rows] == ["baseline", "sned:s-32", "tpdiff"]
     rows = md_rows(tables.render_md(lb))
     # the newer partial run (FVD 2.0) and the older eligible run (FVD 1.0) are not picked
-    assert rows["tpdiff"]["FVD↓"] == "**90.0 ± 5.0**"
+    assert rows["tpdiff"]["FVD↓"] == "**90.0** ± 5.0"
     assert rows["baseline"]["FVD↓"] == "100.0 ± 4.0"
     assert rows["tpdiff"]["GFLOPs↓"] == "200"
-    assert rows["tpdiff"]["Latency (s)↓"] == "**0.500**"
+    assert rows["tpdiff"]["Latency (s)↓"] == "0.500"  # one contender besides the reference: no "best"
     assert rows["baseline"]["Latency (s)↓"] == "1.000"
-    assert rows["tpdiff"]["Speedup↑"] == "**2.00×**"  # the paired record, not baseline latency / method latency
+    # the paired record with its interval, not baseline latency / method latency; the only contender: not bold
+    assert rows["tpdiff"]["Speedup↑"] == "2.00× [1.90, 2.10]"
     assert rows["baseline"]["Speedup↑"] == "1.00×" and rows["sned:s-32"]["Speedup↑"] == "–"  # no pairs: no speedup
     assert rows["baseline"]["Params (M)↓"] == "2.000"
     assert rows["sned:s-32"]["Params (M)↓"] == "**0.800**"
 
 
-def test_best_value_of_each_column_is_bold(results: Path) -> None:
+def test_best_is_a_strict_best_among_the_methods_other_than_the_reference(results: Path) -> None:
     rows = md_rows(tables.render_md(build(results)))
-    assert rows["baseline"]["KVD↓"] == "**0.0200 ± 0.0020**"  # lower is better
-    assert rows["tpdiff"]["KVD↓"] == "0.0300 ± 0.0030"
-    assert rows["tpdiff"]["CLIPSIM↑"] == "**0.3100**"  # higher is better
-    assert rows["baseline"]["Total↑"] == "**0.8000**"
+    # KVD 0.02 / 0.03 / 0.05 is printed ×10³ with the factor in the header; the baseline's 20.0
+    # is the lowest but the reference row never takes the bold
+    assert rows["baseline"]["KVD×10³↓"] == "20.0 ± 2.0"
+    assert rows["tpdiff"]["KVD×10³↓"] == "**30.0** ± 3.0"
+    assert rows["tpdiff"]["Total↑"] == "**0.780**" and rows["baseline"]["Total↑"] == "0.800"
     assert rows["sned:s-32"]["GFLOPs↓"] == "**100**"
-    assert rows["baseline"]["NFE↓"] == rows["tpdiff"]["NFE↓"] == "**50**"  # ties are all bold
-    # fidelity to the baseline: the baseline's own ∞ / 1.0 is not a contender, one value is no "best"
-    assert rows["baseline"]["PSNR↑"] == "∞" and rows["baseline"]["SSIM↑"] == "1.0000"
+    assert rows["tpdiff"]["CLIPSIM↑"] == "0.310"  # the only non-reference value: not a "best"
+    # the reference's own fidelity values (PSNR inf, SSIM 1) are not results: "ref"
+    assert rows["baseline"]["PSNR↑"] == "ref" and rows["baseline"]["SSIM↑"] == "ref"
     assert rows["tpdiff"]["PSNR↑"] == "25.00"
+
+
+def test_ties_at_the_printed_precision_are_not_bold(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    save(root, make_run("baseline", metrics={"fvd": (100.0, 4.0)}, params=2_000_000, nfe=60))
+    save(root, make_run("tpdiff", metrics={"fvd": (90.01, 4.0)}, params=657_751, nfe=60))
+    save(root, make_run("tpdiff", "no-align", metrics={"fvd": (89.99, 4.0)}, params=657_751, nfe=60))
+    save(root, make_run("vdmini", metrics={"fvd": (95.0, 4.0)}, params=400_000, nfe=60))
+    rows = md_rows(tables.render_md(build(root)))
+    assert [rows[m]["NFE↓"] for m in rows] == ["60"] * 4  # all equal: nothing is best
+    assert rows["vdmini"]["Params (M)↓"] == "**0.400**"
+    assert rows["tpdiff"]["FVD↓"] == "90.0 ± 4.0" and rows["tpdiff:no-align"]["FVD↓"] == "90.0 ± 4.0"  # 90.0 = 90.0
+
+
+def test_each_metric_prints_its_declared_digits_in_every_format(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    save(root, make_run("baseline", metrics={"fvd": (208.51, 22.94), "kvd": (223.2879, 32.1376), "clipsim": 0.77204,
+                                             "psnr": float("inf"), "ssim": 1.0}, flops=13.138e9, latency=0.1634))
+    save(root, make_run("tpdiff", metrics={"fvd": (266.99, 34.93), "kvd": (512.3286, 67.3774), "clipsim": 0.78046,
+                                           "psnr": 17.8634, "ssim": 0.63765}, flops=8.0245e9, latency=0.1358))
+    lb = build(root)
+    rows = md_rows(tables.render_md(lb))
+    assert rows["tpdiff"]["FVD↓"] == "267.0 ± 34.9"
+    assert rows["tpdiff"]["KVD↓"] == "512 ± 67"  # 3 significant digits, no factor needed
+    assert rows["tpdiff"]["CLIPSIM↑"] == "0.780" and rows["tpdiff"]["SSIM↑"] == "0.638"
+    assert rows["tpdiff"]["GFLOPs↓"] == "8.02" and rows["baseline"]["GFLOPs↓"] == "13.14"
+    by = {r["method"]: r for r in csv.DictReader(io.StringIO(tables.render_csv(lb)))}
+    assert (by["tpdiff"]["fvd"], by["tpdiff"]["fvd_std"], by["tpdiff"]["kvd"]) == ("267.0", "34.9", "512")
+    assert by["tpdiff"]["clipsim"] == "0.780" and by["baseline"]["psnr"] == "" and by["tpdiff"]["params_M"] == "1.00"
+    tex = tables.render_tex(lb, intervals="inline")
+    line = next(ln for ln in tex.splitlines() if ln.startswith("tpdiff"))
+    assert r"267.0\,{\scriptsize $\pm$34.9}" in line and r"512\,{\scriptsize $\pm$67}" in line
+    assert "0.780" in line and "17.86" in line
+    page = tables.render_html(lb)
+    assert "267.0 <small>± 34.9</small>" in page and "512 <small>± 67</small>" in page
+    data = json.loads(tables.render_json(lb))
+    assert data["rows"][1]["kvd"] == 512.3286 and data["rows"][0]["psnr"] is None  # full precision; ref: none
 
 
 def test_missing_values_show_a_dash_never_zero(results: Path) -> None:
@@ -78,7 +117,7 @@ def test_missing_values_show_a_dash_never_zero(results: Path) -> None:
     parsed = list(csv.DictReader(io.StringIO(tables.render_csv(lb))))
     by = {(r["method"], r["variant"]): r for r in parsed}
     assert by[("sned", "s-32")]["clipsim"] == "" and by[("sned", "s-32")]["latency_s"] == ""
-    assert by[("baseline", "")]["psnr"] == "inf"
+    assert by[("baseline", "")]["psnr"] == ""  # the reference's own fidelity: not a result
     assert float(by[("tpdiff", "")]["fvd_std"]) == 5.0
     tex = tables.render_tex(lb)
     sned_line = next(ln for ln in tex.splitlines() if ln.startswith("sned:s-32"))
@@ -87,21 +126,35 @@ def test_missing_values_show_a_dash_never_zero(results: Path) -> None:
 
 def test_latex_uses_booktabs_and_escapes(results: Path) -> None:
     tex = tables.render_tex(build(results))
-    for rule in (r"\toprule", r"\midrule", r"\bottomrule", r"\begin{tabular}{l" + "r" * 13 + "}"):
+    for rule in (r"\toprule", r"\midrule", r"\bottomrule", r"\begin{tabular}{l" + "r" * 13 + "}", r"\cmidrule(lr){2-6}"):
         assert rule in tex
-    assert r"\textbf{90.0 $\pm$ 5.0}" in tex
-    assert r"$\infty$" in tex and r"FVD$\downarrow$" in tex and r"CLIPSIM$\uparrow$" in tex
+    # stacked by default: the std on a smaller second line, bold on the value only
+    assert r"\begin{tabular}[t]{@{}r@{}}\textbf{90.0}\\[-2pt]{\scriptsize $\pm$5.0}\end{tabular}" in tex
+    assert r"FVD$\downarrow$" in tex and r"CLIPSIM$\uparrow$" in tex and r"KVD$\times$10\textsuperscript{3}" in tex
+    assert r"\multicolumn{5}{c}{Cost}" in tex and r"\multicolumn{2}{c}{Fidelity}" in tex
     assert r"vbench\_lite" in tex  # underscores escaped in the caption
     assert re.search(r"\\caption\{.*Latency: median seconds per video at batch 16 on cpu \(Test CPU, 2 threads\)", tex)
+    base = next(ln for ln in tex.splitlines() if ln.startswith("baseline"))
+    assert base.endswith("& -- & -- \\\\") and r"\infty" not in tex  # the reference's fidelity: --
+    assert "Protocols: Table~\\ref{tab:vbench-lite-shapes-protocols}" in tex
+    assert r"\textbf{}" not in tex and r"2.00$\times$\\[-2pt]{\scriptsize [1.90, 2.10]}" in tex  # the paired interval
+    assert "weights" not in tex.split(r"\end{tabular}")[-1]  # no protocol dump under the table
+    none = tables.render_tex(build(results), intervals="none")
+    assert r"\pm" not in none.split(r"\toprule")[1] and "Intervals are omitted here" in none
+    with pytest.raises(ValueError, match="unknown intervals style"):
+        tables.render_tex(build(results), intervals="sideways")
 
 
-def test_html_is_self_contained_and_sortable(results: Path) -> None:
-    page = tables.render_html(build(results))
-    assert "<script>" in page and "addEventListener(\"click\"" in page and 'data-sort="' in page
-    assert "http://" not in page and "https://" not in page and "src=" not in page  # nothing fetched
-    assert "<b>90.0 ± 5.0</b>" in page
-    assert 'data-sort="1e308">∞</td>' in page  # inf sorts above every finite PSNR
-    assert '<td data-sort="">–</td>' in page  # missing values sort last
+def test_protocol_appendix_has_one_row_per_column(results: Path) -> None:
+    lb = build(results)
+    tex = tables.render_protocols_tex(lb)
+    assert r"\label{tab:vbench-lite-shapes-protocols}" in tex
+    fvd = next(ln for ln in tex.splitlines() if ln.startswith("FVD &"))
+    assert r"\texttt{abababababab}" in fvd and "256 generated / 256 real" in fvd and "unbiased" in fvd
+    assert any(ln.startswith("Latency (s) &") and "Test CPU" in ln for ln in tex.splitlines())
+    data = json.loads(tables.render_json(lb))
+    assert data["protocols"]["fvd"]["weights_sha256"] == "ab" * 32  # the full record
+    assert data["protocols"]["latency_s"] == {"batch": 16, "device": "cpu", "hardware": "Test CPU", "threads": 2}
 
 
 def test_caption_states_protocol_and_device(results: Path) -> None:
@@ -110,7 +163,7 @@ def test_caption_states_protocol_and_device(results: Path) -> None:
     assert "on cpu (Test CPU, 2 threads)" in lb.caption
     assert "Noise floor" not in lb.caption  # no noise floor file: no claim
     md = tables.render_md(lb)
-    assert "- FVD↓: version=1, detector=shapes-video, weights_sha256=abababababab…" in md
+    assert "| FVD | 1 | shapes-video | abababababab | 16 | 32 px | 256 generated / 256 real | unbiased |" in md
 
 
 def test_noise_floor_in_caption(results: Path, tmp_path: Path) -> None:
@@ -121,7 +174,7 @@ def test_noise_floor_in_caption(results: Path, tmp_path: Path) -> None:
     runs = collect.latest_eligible(collect.load_runs(results, suite="shapes"))
     lb = table.build(runs, suite="shapes", noise_floor=floors)
     assert "Noise floor (two disjoint draws of real videos; 256 videos per draw, 5 draws): " \
-           "FVD 12.3 ± 1.5, KVD 0.0010 ± 0.0005." in lb.caption
+           "FVD 12.3 ± 1.5, KVD 1.0 ± 0.5." in lb.caption and "KVD is shown × 10^3." in lb.caption
     # another suite's floor is not shown; a floor of another detector is dropped
     assert collect.load_noise_floor("other", path=nf) == []
     nf.write_text(json.dumps({"suite": "shapes", "protocol": {"detector": "i3d"}, "fvd": 3.0}))
@@ -169,9 +222,13 @@ def test_refuses_to_mix_latency_devices(results: Path) -> None:
 def test_cli_renders_every_format_and_rerenders_from_its_copies(results: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "lb"
     assert cli(["leaderboard", "--results", str(results), "--out", str(out)]) == 0
-    for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.tex", "leaderboard.html", "pareto.png"):
+    for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.tex", "leaderboard_protocols.tex",
+                 "leaderboard.html", "leaderboard.json", "quality_vs_flops.png", "quality_vs_flops.pdf",
+                 "quality_vs_speedup.png", "quality_vs_speedup.pdf"):
         assert (out / name).is_file(), name
-    assert (out / "pareto.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "quality_vs_flops.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "quality_vs_flops.pdf").read_bytes()[:5] == b"%PDF-"
+    assert not (out / "vbench_dimensions.png").exists()  # the fixtures record no VBench dimension
     copies = sorted(p.relative_to(out) for p in out.rglob("results.json"))
     assert len(copies) == 3 and all(p.parts[:2] == ("results", "shapes") for p in copies)
     printed = capsys.readouterr().out
@@ -180,7 +237,8 @@ def test_cli_renders_every_format_and_rerenders_from_its_copies(results: Path, t
     out2 = tmp_path / "lb2"
     assert cli(["leaderboard", "--results", str(out / "results"), "--out", str(out2), "--format", "md,png"]) == 0
     assert (out2 / "leaderboard.md").read_text() == first
-    assert (out2 / "pareto.png").read_bytes() == (out / "pareto.png").read_bytes()  # deterministic PNG
+    for name in ("quality_vs_flops.png", "quality_vs_speedup.pdf"):  # deterministic files
+        assert (out2 / name).read_bytes() == (out / name).read_bytes(), name
     assert not (out2 / "leaderboard.csv").exists()
     capsys.readouterr()
     assert cli(["leaderboard", "--results", str(results), "--out", str(out2), "--format", "csv", "--json"]) == 0
@@ -284,6 +342,7 @@ console.log(JSON.stringify(out));
 def test_html_columns_sort_on_click(results: Path, tmp_path: Path) -> None:
     page = tables.render_html(build(results))
     script = page.split("<script>", 1)[1].split("</script>", 1)[0]
+    page = page.split('<table class="leaderboard">', 1)[1].split("</table>", 1)[0]
     headers = re.findall(r'<th scope="col"[^>]*>(.*?)</th>', page)
     rows = [re.findall(r'<td data-sort="([^"]*)">', tr) for tr in re.findall(r"<tr>(<td.*?)</tr>", page)]
     fvd, clip, psnr = headers.index("FVD↓"), headers.index("CLIPSIM↑"), headers.index("PSNR↑")
@@ -303,7 +362,7 @@ def test_html_columns_sort_on_click(results: Path, tmp_path: Path) -> None:
 def test_include_ineligible_takes_partial_runs_and_says_so(results: Path, tmp_path: Path) -> None:
     done = render_leaderboard(results, tmp_path / "lb", formats=["md"], copy_results=False, eligible_only=False)
     rows = md_rows((tmp_path / "lb" / "leaderboard.md").read_text())
-    assert rows["tpdiff"]["FVD↓"] == "**2.0 ± 0.1**"  # the newest run, partial as it is
+    assert rows["tpdiff"]["FVD↓"] == "**2.0** ± 0.1"  # the newest run, partial as it is
     assert "Not leaderboard-eligible (partial, validation or external runs): tpdiff." in done.leaderboard.caption
     assert "Not leaderboard-eligible" not in build(results).caption
 
@@ -317,7 +376,7 @@ def test_fidelity_metric_names_and_long_protocols(tmp_path: Path) -> None:
                             protocols={"vbench_total": {"constants": constants}}))
     lb = build(root)
     rows = md_rows(tables.render_md(lb))
-    assert rows["baseline"]["PSNR↑"] == "∞" and rows["tpdiff"]["PSNR↑"] == "**31.50**"
-    assert rows["vdmini"]["SSIM↑"] == "0.8800" and rows["tpdiff"]["SSIM↑"] == "**0.9300**"
+    assert rows["baseline"]["PSNR↑"] == "ref" and rows["tpdiff"]["PSNR↑"] == "**31.50**"
+    assert rows["vdmini"]["SSIM↑"] == "0.880" and rows["tpdiff"]["SSIM↑"] == "**0.930**"
     total_note = next(n for n in lb.protocol_notes if n.startswith("Total↑"))
     assert re.search(r"constants=\[8 entries, sha256 [0-9a-f]{8}\]", total_note) and len(total_note) < 200

@@ -27,7 +27,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--suite", default="shapes", help="suite to tabulate (default: shapes)")
     p.add_argument("--out", default=None, help="output folder (default: leaderboards/<suite>)")
     p.add_argument("--format", default=",".join(ALL_FORMATS),
-                   help=f"comma-separated formats among {','.join(ALL_FORMATS)} (png = Pareto plot; default: all)")
+                   help=f"comma-separated formats among {','.join(ALL_FORMATS)} (png = the figures, as PNG and PDF; "
+                        "tex = the table and its protocol appendix; default: all)")
     p.add_argument("--methods", default=None, help="only these method ids (NAME matches all its variants), comma-separated")
     p.add_argument("--exclude", default=None, help="leave out these method ids, comma-separated")
     p.add_argument("--baseline", default=None,
@@ -38,6 +39,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="do not copy the chosen results.json files to <out>/results/")
     p.add_argument("--include-ineligible", action="store_true",
                    help="also take partial, validation and external (`evaluate`) runs; the caption names them")
+    p.add_argument("--tex-intervals", default="stacked", choices=("stacked", "inline", "none"),
+                   help="LaTeX: ± std / intervals on a second, smaller line (stacked, the default: fits a "
+                        "two-column page), after the value (inline), or left out (none)")
+    p.add_argument("--with-videos", action="store_true",
+                   help="also write the HTML page's sample previews (GIFs under <out>/samples/, not for "
+                        "committing) from each run's videos, or regenerated with the recorded weights")
     p.add_argument("--json", action="store_true", help="print the rows and written files as JSON")
     return p
 
@@ -63,6 +70,8 @@ def main(args: argparse.Namespace) -> int:
         noise_floor=args.noise_floor,
         copy_results=not args.no_copy_results,
         eligible_only=not args.include_ineligible,
+        tex_intervals=args.tex_intervals,
+        with_videos=args.with_videos,
     )
     if args.json:
         print(json.dumps({"written": [str(p) for p in done.written], "copies": [str(p) for p in done.copies],
@@ -71,7 +80,9 @@ def main(args: argparse.Namespace) -> int:
     for path in done.written:
         print(f"wrote {path}")
     if "png" in formats and not any(p.suffix == ".png" for p in done.written):
-        print("no pareto.png: no row has both a cost (GFLOPs or latency) and a quality value")
+        print("no figures: no row has both a cost and a quality value")
+    if done.previews:
+        print(f"wrote {len(done.previews)} sample previews under {out}/samples/")
     if done.copies:
         print(f"copied {len(done.copies)} results.json file(s) to {out}/results/")
     print()

@@ -41,6 +41,18 @@ def auto_digits(values: list[float], significant: int = 3) -> int:
     return max(0, min(6, significant - 1 - math.floor(math.log10(min(finite)))))
 
 
+def readable_exponent(values: list[float]) -> int:
+    """The power of 10 (a multiple of 3) that brings the column's largest magnitude into [1, 1000)
+    (KID papers print "KID×10³"); 0 when the numbers are readable as they are."""
+    finite = [abs(v) for v in values if v is not None and math.isfinite(v) and v != 0]
+    if not finite:
+        return 0
+    return -3 * math.floor(math.log10(max(finite)) / 3)
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 # --- columns -------------------------------------------------------------------------------------
 
 
@@ -49,15 +61,26 @@ class Column:
     key: str  # machine name (CSV header)
     label: str  # header text without the arrow
     better: str | None  # "higher", "lower" or None
-    value: Callable[[RunResult, RunResult | None], float | None]  # (run, baseline run) -> value
-    digits: int | None  # decimals shown; None: chosen per column by auto_digits
+    value: Callable[[RunResult, RunResult | None], float | None]  # (run, reference run) -> value
+    # Decimals shown, declared per metric (FVD 1, CLIPSIM 3, ...); None: chosen per column so the
+    # smallest value gets 3 significant digits (auto_digits), for costs whose magnitude varies.
+    digits: int | None
     metric: str | None = None  # metric name: protocol and std come from its MetricResult
     show_std: bool = False
     unit: str = ""  # written after the number in text formats (e.g. "×")
     protocol: Callable[[RunResult], dict[str, Any] | None] | None = None
     scale: float = 1.0  # the value shown is value / scale (e.g. parameters in millions)
-    # Fidelity to the baseline: the baseline's own value (PSNR inf, SSIM 1) is not a contender.
-    best_excludes_baseline: bool = False
+    # Scaled by a power of 10^3 chosen from the column's values, named in the header ("KVD×10³"),
+    # so a small-valued metric is printed with readable digits whatever the detector's magnitude.
+    rescale: bool = False
+    # Measured against the reference row (fidelity): the reference's own value (PSNR inf, SSIM 1)
+    # is shown as "ref", never as a number that could be read as a result.
+    vs_reference: bool = False
+    # (run, reference run) -> (low, high) of an interval to print beside the value (e.g. a
+    # paired-speedup bootstrap interval), in the value's units.
+    interval: Callable[[RunResult, RunResult | None], tuple[float, float] | None] | None = None
+    group: str = ""  # the spanning header above the column in the LaTeX table ("Cost", "VBench-lite", ...)
+    short: str = ""  # a shorter label for the LaTeX table, under its group header ("Sem." under VBench-lite)
 
     @property
     def arrow(self) -> str:
@@ -77,21 +100,27 @@ def _speedup(run: RunResult, baseline: RunResult | None) -> float | None:
     return fields.speedup(run, baseline)
 
 
+def _speedup_interval(run: RunResult, baseline: RunResult | None) -> tuple[float, float] | None:
+    return fields.speedup_interval(run, baseline)
+
+
+COST, DIST, VBENCH, FIDELITY = "Cost", "Distribution", "VBench-lite", "Fidelity"
+
 COLUMNS: tuple[Column, ...] = (
-    Column("params", "Params (M)", "lower", lambda r, _b: fields.params(r), None, scale=1e6),
-    Column("nfe", "NFE", "lower", lambda r, _b: fields.nfe(r), 0),
-    Column("gflops", "GFLOPs", "lower", lambda r, _b: fields.gflops(r), None),
-    Column("latency_s", "Latency (s)", "lower", lambda r, _b: fields.latency(r), None,
+    Column("params", "Params (M)", "lower", lambda r, _b: fields.params(r), None, scale=1e6, group=COST),
+    Column("nfe", "NFE", "lower", lambda r, _b: fields.nfe(r), 0, group=COST),
+    Column("gflops", "GFLOPs", "lower", lambda r, _b: fields.gflops(r), None, group=COST),
+    Column("latency_s", "Latency (s)", "lower", lambda r, _b: fields.latency(r), None, group=COST,
            protocol=lambda r: fields.latency_setting(r) if fields.latency(r) is not None else None),
-    Column("speedup", "Speedup", "higher", _speedup, 2, unit="×"),
-    _metric_column("fvd", "FVD", "lower", 1, show_std=True),
-    _metric_column("kvd", "KVD", "lower", 4, show_std=True),
-    _metric_column("clipsim", "CLIPSIM", "higher", 4),
-    _metric_column("vbench_quality", "Quality", "higher", 4),
-    _metric_column("vbench_semantic", "Semantic", "higher", 4),
-    _metric_column("vbench_total", "Total", "higher", 4),
-    _metric_column("psnr", "PSNR", "higher", 2, best_excludes_baseline=True),
-    _metric_column("ssim", "SSIM", "higher", 4, best_excludes_baseline=True),
+    Column("speedup", "Speedup", "higher", _speedup, 2, unit="×", group=COST, interval=_speedup_interval),
+    _metric_column("fvd", "FVD", "lower", 1, show_std=True, group=DIST),
+    _metric_column("kvd", "KVD", "lower", None, show_std=True, rescale=True, group=DIST),
+    _metric_column("clipsim", "CLIPSIM", "higher", 3, group=VBENCH),
+    _metric_column("vbench_quality", "Quality", "higher", 3, group=VBENCH, short="Qual."),
+    _metric_column("vbench_semantic", "Semantic", "higher", 3, group=VBENCH, short="Sem."),
+    _metric_column("vbench_total", "Total", "higher", 3, group=VBENCH),
+    _metric_column("psnr", "PSNR", "higher", 2, vs_reference=True, group=FIDELITY),
+    _metric_column("ssim", "SSIM", "higher", 3, vs_reference=True, group=FIDELITY),
 )
 
 
@@ -110,6 +139,8 @@ class Cell:
     value: float | None
     std: float | None = None
     best: bool = False
+    interval: tuple[float, float] | None = None  # (low, high), in the value's units
+    reference: bool = False  # the reference row's own value of a vs_reference column: shown as "ref"
 
 
 @dataclass
@@ -125,14 +156,31 @@ class Leaderboard:
     columns: tuple[Column, ...]
     rows: list[Row]
     caption: str
-    protocol_notes: list[str] = field(default_factory=list)  # one line per column with a protocol
+    protocols: dict[str, dict[str, Any]] = field(default_factory=dict)  # column key -> the shared record
     noise_floor: list[NoiseFloor] = field(default_factory=list)
     baseline_id: str = BASELINE
     digits: dict[str, int] = field(default_factory=dict)  # decimals shown per column key
+    exponents: dict[str, int] = field(default_factory=dict)  # rescaled columns: shown = value × 10^e
+
+    @property
+    def protocol_notes(self) -> list[str]:
+        """One line per metric column: its protocol record, hashes and long values shortened."""
+        return [f"{column(k).header}: {_describe_protocol(p)}" for k, p in self.protocols.items()
+                if column(k).metric]
+
+    def header(self, col: Column, *, short: bool = False) -> str:
+        """The column's header as shown, with the readable-unit factor of a rescaled column."""
+        e = self.exponents.get(col.key, 0)
+        factor = f"×10{str(e).translate(_SUPERSCRIPT)}" if e else ""
+        return f"{(col.short or col.label) if short else col.label}{factor}{col.arrow}"
+
+    def shown(self, col: Column, x: float) -> float:
+        """A value in the units the table shows it in (scaled, rescaled; not rounded)."""
+        return x / col.scale * 10.0 ** self.exponents.get(col.key, 0)
 
     def fmt(self, col: Column, x: float) -> str:
         """A finite number of ``col`` as shown (scaled, the column's decimals, no unit)."""
-        return f"{x / col.scale:.{self.digits.get(col.key, 2)}f}"
+        return f"{self.shown(col, x):.{self.digits.get(col.key, 2)}f}"
 
 
 def _metric_protocol(run: RunResult, name: str) -> dict[str, Any] | None:
@@ -182,20 +230,29 @@ def _check_direction(col: Column, runs: list[LoadedRun]) -> None:
             )
 
 
-def _mark_best(col: Column, rows: list[Row], baseline_id: str) -> None:
+def _mark_best(lb: Leaderboard, col: Column) -> None:
+    """Bold the strict best of the column among the rows other than the reference, compared as
+    printed: a tie at the shown precision (equal parameter counts, equal NFE) marks nothing."""
     if col.better is None:
         return
     contenders = [
-        r for r in rows
-        if r.cells[col.key].value is not None and not math.isnan(r.cells[col.key].value)
-        and not (col.best_excludes_baseline and r.method_id == baseline_id)
+        r for r in lb.rows
+        if r.method_id != lb.baseline_id and r.cells[col.key].value is not None
+        and not math.isnan(r.cells[col.key].value)
     ]
     if len(contenders) < 2:  # a single value is not "best" of anything
         return
+
+    def as_printed(r: Row) -> float:
+        v = r.cells[col.key].value
+        assert v is not None
+        return float(lb.fmt(col, v)) if math.isfinite(v) else v
+
     pick = max if col.better == "higher" else min
-    best = pick(r.cells[col.key].value for r in contenders)
-    for r in contenders:
-        r.cells[col.key].best = r.cells[col.key].value == best
+    best = pick(as_printed(r) for r in contenders)
+    winners = [r for r in contenders if as_printed(r) == best]
+    if len(winners) == 1:
+        winners[0].cells[col.key].best = True
 
 
 def build(
@@ -229,29 +286,34 @@ def build(
         cells = {}
         for col in columns:
             std = fields.metric_std(run.result, col.metric) if (col.metric and col.show_std) else None
-            cells[col.key] = Cell(col.value(run.result, baseline), std)
+            interval = col.interval(run.result, baseline) if col.interval is not None else None
+            is_ref = col.vs_reference and run.method_id == baseline_id
+            cells[col.key] = Cell(col.value(run.result, baseline), std, interval=interval, reference=is_ref)
         rows.append(Row(run.method_id, run, cells))
-    digits = {}
+    digits, exponents = {}, {}
     for col in columns:
-        _mark_best(col, rows, baseline_id)
-        if col.digits is not None:
-            digits[col.key] = col.digits
-        else:
-            digits[col.key] = auto_digits([r.cells[col.key].value / col.scale for r in rows
-                                           if r.cells[col.key].value is not None])
+        shown = [r.cells[col.key].value / col.scale for r in rows
+                 if r.cells[col.key].value is not None and not r.cells[col.key].reference]
+        if col.rescale:
+            exponents[col.key] = readable_exponent(shown)
+            shown = [v * 10.0 ** exponents[col.key] for v in shown]
+        digits[col.key] = col.digits if col.digits is not None else auto_digits(shown)
     floors = [f for f in noise_floor or [] if _floor_matches(f, protocols.get(f.metric))]
-    return Leaderboard(
+    lb = Leaderboard(
         suite=suite,
         columns=columns,
         rows=rows,
-        caption=_caption(suite, runs, protocols, floors, baseline is not None, baseline_id, digits),
-        protocol_notes=[
-            f"{column(k).header}: {_describe_protocol(p)}" for k, p in protocols.items() if column(k).metric
-        ],
+        caption="",
+        protocols=protocols,
         noise_floor=floors,
         baseline_id=baseline_id,
         digits=digits,
+        exponents={k: e for k, e in exponents.items() if e},
     )
+    for col in columns:
+        _mark_best(lb, col)
+    lb.caption = _caption(lb, runs, baseline is not None)
+    return lb
 
 
 def _floor_matches(floor: NoiseFloor, proto: dict[str, Any] | None) -> bool:
@@ -288,25 +350,19 @@ def _describe_protocol(proto: dict[str, Any]) -> str:
     return ", ".join(f"{k}={_short(v)}" for k, v in proto.items())
 
 
-def _common(values: list[Any]) -> Any:
+def common_value(values: list[Any]) -> Any:
+    """The value every entry has (compared as canonical JSON), else None."""
     uniq = {_canonical({"v": v}) for v in values}
     return values[0] if len(uniq) == 1 else None
 
 
-def _caption(
-    suite: str,
-    runs: list[LoadedRun],
-    protocols: dict[str, dict[str, Any]],
-    floors: list[NoiseFloor],
-    have_baseline: bool,
-    baseline_id: str,
-    digits: dict[str, int],
-) -> str:
+def _caption(lb: Leaderboard, runs: list[LoadedRun], have_baseline: bool) -> str:
     results = [r.result for r in runs]
-    split = _common([r.split for r in results])
-    n = _common([r.num_videos for r in results])
-    gen = _common([r.spec.get("generation") for r in results])
-    parts = [f"vbench_lite leaderboard, suite {suite}"]
+    protocols, baseline_id = lb.protocols, lb.baseline_id
+    split = common_value([r.split for r in results])
+    n = common_value([r.num_videos for r in results])
+    gen = common_value([r.spec.get("generation") for r in results])
+    parts = [f"vbench_lite leaderboard, suite {lb.suite}"]
     where = f"{split} split" if split else "mixed splits"
     where += f", {n} videos per method" if n is not None else ", video counts vary"
     if isinstance(gen, dict) and {"frames", "resolution"} <= gen.keys():
@@ -321,25 +377,42 @@ def _caption(
         text += f"Latency: median seconds per video at batch {fields.LATENCY_BATCH} on {setting}. "
     if have_baseline:
         text += (f"Speedup: median {baseline_id} latency / median method latency, the two timed in "
-                 "interleaved pairs in one process on the same prompts and seeds. ")
-    if "fvd" in protocols:
-        text += "FVD ± bootstrap std. "
+                 "interleaved pairs in one process on the same prompts and seeds")
+        if any(r.cells["speedup"].interval for r in lb.rows if "speedup" in r.cells):
+            text += " [paired-bootstrap 95% interval]"
+        text += ". "
+    spreads = (["FVD ± bootstrap std"] if "fvd" in protocols else []) + \
+              (["KVD ± std over kernel subsets"] if "kvd" in protocols else [])
+    if spreads:
+        text += "; ".join(spreads) + ". "
+    for key, e in lb.exponents.items():
+        text += f"{column(key).label} is shown × 10^{e}. "
     if {"vbench_quality", "vbench_semantic", "vbench_total"} & protocols.keys():
         text += ("Quality, Semantic, Total: VBench-lite scores (VBench's dimension formulas with the "
-                 "backbones in the protocol below; Total = (4 × Quality + Semantic) / 5). ")
+                 "backbones of the protocol table; Total = (4 × Quality + Semantic) / 5). ")
     if "psnr" in protocols or "ssim" in protocols:
-        text += f"PSNR and SSIM against the {baseline_id}'s videos for the same prompts and seeds. "
-    if floors:
+        text += (f"PSNR (dB) and SSIM against the {baseline_id}'s videos for the same prompts and seeds "
+                 f"(none for the {baseline_id} itself). ")
+    if lb.noise_floor:
         described = []
-        for f in floors:
+        for f in lb.noise_floor:
             known = f.metric in {c.key for c in COLUMNS}
             label = column(f.metric).label if known else f.metric
-            d = digits.get(f.metric, auto_digits([f.mean]))
-            described.append(f"{label} {f.mean:.{d}f}" + (f" ± {f.std:.{d}f}" if f.std is not None else ""))
-        detail = f"; {floors[0].detail}" if floors[0].detail else ""
+            if known:
+                c = column(f.metric)
+                d = lb.digits.get(f.metric, 2)
+                mean, std = lb.fmt(c, f.mean), (lb.fmt(c, f.std) if f.std is not None else None)
+            else:
+                d = auto_digits([f.mean])
+                mean, std = f"{f.mean:.{d}f}", (f"{f.std:.{d}f}" if f.std is not None else None)
+            described.append(f"{label} {mean}" + (f" ± {std}" if std is not None else ""))
+        detail = f"; {lb.noise_floor[0].detail}" if lb.noise_floor[0].detail else ""
         text += f"Noise floor (two disjoint draws of real videos{detail}): {', '.join(described)}. "
     ineligible = [r.method_id for r in runs if not r.result.eligible]
     if ineligible:
         text += (f"Not leaderboard-eligible (partial, validation or external runs): {', '.join(ineligible)}. ")
-    text += "↑/↓: higher/lower is better; best of each column in bold; – not measured."
+    bold = "bold: the strict best of each column"
+    if have_baseline:
+        bold += f" among the methods other than the {baseline_id}"
+    text += f"↑/↓: higher/lower is better; {bold}; – not measured."
     return text

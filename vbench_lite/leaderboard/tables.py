@@ -1,68 +1,64 @@
-"""Leaderboard writers: Markdown, CSV, LaTeX (booktabs) and a static HTML page with sortable columns.
+"""Leaderboard writers: Markdown, CSV and JSON here; LaTeX in :mod:`.tex`, the HTML page in :mod:`.html`.
 
 Each ``render_*`` returns the file's text from a :class:`~vbench_lite.leaderboard.table.Leaderboard`;
 :func:`write` stores the chosen formats with atomic writes (temp file + rename), so two processes
 writing one folder leave each file whole: one writer's version or the other's.
-CSV holds raw numbers (a missing value is an empty cell, inf is ``inf``); the other formats show
-formatted numbers, "–" for a missing value and "∞" for an infinite one.
+Markdown, CSV, LaTeX and HTML print the same numbers (each column's declared decimals and scale):
+"–" for a missing value, "∞" for an infinite one, "ref" (LaTeX "--") for the reference row's own
+fidelity value; CSV leaves those empty and writes ``inf``. ``leaderboard.json`` holds the raw
+values at full precision and the full protocol records.
 """
 
 from __future__ import annotations
 
 import csv
-import html
 import io
+import json
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from vbench_lite.fsutil import atomic_write_text
-from vbench_lite.leaderboard.table import Cell, Column, Leaderboard
+from vbench_lite.leaderboard import protocols
+from vbench_lite.leaderboard.cells import MD_SYMBOLS as MD
+from vbench_lite.leaderboard.cells import cell_text
+from vbench_lite.leaderboard.html import render_html
+from vbench_lite.leaderboard.table import Column, Leaderboard
+from vbench_lite.leaderboard.tex import render_protocols_tex, render_tex
 
-FORMATS = ("md", "csv", "tex", "html")
-FILENAMES = {"md": "leaderboard.md", "csv": "leaderboard.csv", "tex": "leaderboard.tex", "html": "leaderboard.html"}
+__all__ = ["FILENAMES", "FORMATS", "parse_formats", "render_csv", "render_html", "render_json", "render_md",
+           "render_protocols_tex", "render_tex", "write"]
 
-
-@dataclass(frozen=True)
-class Symbols:
-    missing: str
-    inf: str
-    pm: str
-    bold: Callable[[str], str]
-    escape: Callable[[str], str]
-
-
-def cell_text(lb: Leaderboard, col: Column, cell: Cell, sym: Symbols) -> str:
-    v = cell.value
-    if v is None or math.isnan(v):
-        return sym.missing
-    if math.isinf(v):
-        text = sym.inf if v > 0 else "-" + sym.inf
-    else:
-        text = sym.escape(lb.fmt(col, v) + col.unit)
-    if cell.std is not None:
-        text += sym.pm + sym.escape(lb.fmt(col, cell.std))
-    return sym.bold(text) if cell.best else text
+FORMATS = ("md", "csv", "tex", "html", "json")
+# Each format's files: the tex format writes the table and its protocol appendix.
+FILENAMES: dict[str, tuple[str, ...]] = {
+    "md": ("leaderboard.md",), "csv": ("leaderboard.csv",), "tex": ("leaderboard.tex", "leaderboard_protocols.tex"),
+    "html": ("leaderboard.html",), "json": ("leaderboard.json",),
+}
 
 
 # --- Markdown ------------------------------------------------------------------------------------
 
-MD = Symbols("–", "∞", " ± ", lambda s: f"**{s}**", lambda s: s.replace("|", "\\|"))
+
+def _md_table(head: list[str], rows: list[list[str]], align: list[str]) -> list[str]:
+    esc = MD.escape
+    lines = ["| " + " | ".join(esc(h) for h in head) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
 
 
 def render_md(lb: Leaderboard) -> str:
-    head = ["Method"] + [c.header for c in lb.columns]
+    head = ["Method"] + [lb.header(c) for c in lb.columns]
     lines = [f"# vbench_lite leaderboard: {lb.suite}", ""]
-    lines.append("| " + " | ".join(head) + " |")
-    lines.append("|" + "|".join([":---"] + ["---:"] * len(lb.columns)) + "|")
-    for row in lb.rows:
-        cells = [MD.escape(row.method_id)] + [cell_text(lb, c, row.cells[c.key], MD) for c in lb.columns]
-        lines.append("| " + " | ".join(cells) + " |")
+    body = [[MD.escape(row.method_id)] + [cell_text(lb, c, row.cells[c.key], MD) for c in lb.columns]
+            for row in lb.rows]
+    lines += _md_table(head, body, [":---"] + ["---:"] * len(lb.columns))
     lines += ["", lb.caption, ""]
-    if lb.protocol_notes:
-        lines += ["Protocols:", ""] + [f"- {n}" for n in lb.protocol_notes] + [""]
+    if lb.protocols:
+        prot = [[MD.escape(x) for x in protocols.cells(s)] for s in protocols.summary(lb)]
+        lines += ["## Protocols", "", "Full records: `leaderboard.json`.", ""]
+        lines += _md_table(list(protocols.HEADERS), prot, [":---"] * len(protocols.HEADERS)) + [""]
     lines += ["Rows come from these results files:", ""]
     lines += [f"- {r.method_id}: run {r.run.result.run_id or r.run.path.parent.name}" for r in lb.rows]
     return "\n".join(lines) + "\n"
@@ -71,143 +67,83 @@ def render_md(lb: Leaderboard) -> str:
 # --- CSV -----------------------------------------------------------------------------------------
 
 
-def _raw(v: float | None) -> str:
+def csv_header(lb: Leaderboard, col: Column) -> str:
+    """The CSV name of a column: its key, with the unit of a scaled column (``params_M``, ``kvd_e3``)."""
+    key = col.key
+    if col.scale == 1e6:
+        key += "_M"
+    if (e := lb.exponents.get(col.key)):
+        key += f"_e{e}"
+    return key
+
+
+def _shown(lb: Leaderboard, col: Column, v: float | None) -> str:
+    """A number as the tables print it (same scale and decimals), inf as ``inf``, missing empty."""
     if v is None or math.isnan(v):
         return ""
-    return repr(float(v)) if math.isfinite(v) else ("inf" if v > 0 else "-inf")
+    if not math.isfinite(v):
+        return "inf" if v > 0 else "-inf"
+    return lb.fmt(col, v)
 
 
 def render_csv(lb: Leaderboard) -> str:
+    """The table's numbers as printed (full precision: ``leaderboard.json`` and the results files);
+    a scaled column's header names its unit; the reference row's own fidelity values are empty."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     head = ["method", "variant", "run_id"]
     for c in lb.columns:
-        head.append(c.key)
+        name = csv_header(lb, c)
+        head.append(name)
         if c.show_std:
-            head.append(f"{c.key}_std")
+            head.append(f"{name}_std")
+        if c.interval is not None:
+            head += [f"{name}_low", f"{name}_high"]
     w.writerow(head)
     for row in lb.rows:
         r = row.run.result
         out = [r.method, r.variant or "", r.run_id]
         for c in lb.columns:
-            out.append(_raw(row.cells[c.key].value))
+            cell = row.cells[c.key]
+            out.append("" if cell.reference else _shown(lb, c, cell.value))
             if c.show_std:
-                out.append(_raw(row.cells[c.key].std))
+                out.append(_shown(lb, c, cell.std))
+            if c.interval is not None:
+                lo, hi = cell.interval or (None, None)
+                out += [_shown(lb, c, lo), _shown(lb, c, hi)]
         w.writerow(out)
     return buf.getvalue()
 
 
-# --- LaTeX ---------------------------------------------------------------------------------------
-
-_TEX_ESCAPES = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    "×": r"$\times$", "±": r"$\pm$", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "–": "--", "∞": r"$\infty$",
-    "…": r"\ldots{}",
-}
+# --- JSON ----------------------------------------------------------------------------------------
 
 
-def tex_escape(s: str) -> str:
-    return "".join(_TEX_ESCAPES.get(ch, ch) for ch in s)
+def render_json(lb: Leaderboard) -> str:
+    """Everything machine-readable: raw values (full precision), the caption and the full protocols."""
+    from vbench_lite.results import encode_number
 
-
-TEX = Symbols("--", r"$\infty$", r" $\pm$ ", lambda s: rf"\textbf{{{s}}}", tex_escape)
-
-
-def render_tex(lb: Leaderboard) -> str:
-    """A ``table`` float with booktabs rules (``\\usepackage{booktabs}``)."""
-    caption = lb.caption
-    lines = [
-        "% Generated by `python -m vbench_lite leaderboard`; needs \\usepackage{booktabs}.",
-        r"\begin{table}[t]",
-        r"\centering",
-        r"\small",
-        rf"\caption{{{tex_escape(caption)}}}",
-        rf"\label{{tab:vbench-lite-{tex_escape(lb.suite)}}}",
-        r"\begin{tabular}{l" + "r" * len(lb.columns) + "}",
-        r"\toprule",
-        " & ".join(["Method"] + [tex_escape(c.header) for c in lb.columns]) + r" \\",
-        r"\midrule",
-    ]
+    rows = []
     for row in lb.rows:
-        cells = [tex_escape(row.method_id)] + [cell_text(lb, c, row.cells[c.key], TEX) for c in lb.columns]
-        lines.append(" & ".join(cells) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    if lb.protocol_notes:  # below the rules, small: the caption stays readable
-        notes = "; ".join(tex_escape(n) for n in lb.protocol_notes)
-        lines += [r"\par\smallskip", rf"{{\footnotesize\raggedright Protocols: {notes}.\par}}"]
-    lines.append(r"\end{table}")
-    return "\n".join(lines) + "\n"
-
-
-# --- HTML ----------------------------------------------------------------------------------------
-
-HTML = Symbols("–", "∞", " ± ", lambda s: f"<b>{s}</b>", lambda s: html.escape(s, quote=True))
-
-# Click a header to sort by it; again to reverse. Missing values sort last either way.
-_SORT_JS = """
-document.querySelectorAll("table.leaderboard th").forEach(function (th, col) {
-  th.addEventListener("click", function () {
-    var tbody = th.closest("table").tBodies[0];
-    var asc = th.getAttribute("aria-sort") !== "ascending";
-    th.closest("tr").querySelectorAll("th").forEach(function (h) { h.removeAttribute("aria-sort"); });
-    th.setAttribute("aria-sort", asc ? "ascending" : "descending");
-    var rows = Array.prototype.slice.call(tbody.rows);
-    rows.sort(function (a, b) {
-      var x = a.cells[col].getAttribute("data-sort"), y = b.cells[col].getAttribute("data-sort");
-      if (x === "" && y === "") return 0;
-      if (x === "") return 1;
-      if (y === "") return -1;
-      var nx = parseFloat(x), ny = parseFloat(y), r;
-      if (!isNaN(nx) && !isNaN(ny)) r = nx - ny; else r = x < y ? -1 : (x > y ? 1 : 0);
-      return asc ? r : -r;
-    });
-    rows.forEach(function (r) { tbody.appendChild(r); });
-  });
-});
-"""
-
-_CSS = """
-body { font-family: system-ui, sans-serif; margin: 2em; }
-table.leaderboard { border-collapse: collapse; }
-table.leaderboard th, table.leaderboard td { padding: 0.3em 0.7em; text-align: right; }
-table.leaderboard th:first-child, table.leaderboard td:first-child { text-align: left; }
-table.leaderboard thead th { border-top: 2px solid #000; border-bottom: 1px solid #000; cursor: pointer; }
-table.leaderboard tbody tr:last-child td { border-bottom: 2px solid #000; }
-th[aria-sort=ascending]::after { content: " ▲"; } th[aria-sort=descending]::after { content: " ▼"; }
-caption { caption-side: bottom; text-align: left; max-width: 60em; padding-top: 0.8em; }
-"""
-
-
-def _sort_key(v: float | None) -> str:
-    if v is None or math.isnan(v):
-        return ""
-    return "1e308" if v == math.inf else ("-1e308" if v == -math.inf else repr(float(v)))
-
-
-def render_html(lb: Leaderboard) -> str:
-    """One self-contained page: inline CSS and JS, nothing fetched from the network."""
-    e = HTML.escape
-    head = "".join(f'<th scope="col" title="click to sort">{e(c)}</th>'
-                   for c in ["Method"] + [c.header for c in lb.columns])
-    body = []
-    for row in lb.rows:
-        tds = [f'<td data-sort="{e(row.method_id)}">{e(row.method_id)}</td>']
-        for c in lb.columns:
-            cell = row.cells[c.key]
-            tds.append(f'<td data-sort="{_sort_key(cell.value)}">{cell_text(lb, c, cell, HTML)}</td>')
-        body.append("<tr>" + "".join(tds) + "</tr>")
-    notes = "".join(f"<li>{e(n)}</li>" for n in lb.protocol_notes)
-    title = f"vbench_lite leaderboard: {lb.suite}"
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<title>{e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f"<h1>{e(title)}</h1>\n"
-        f'<table class="leaderboard">\n<caption>{e(lb.caption)}</caption>\n'
-        f"<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n"
-        + (f"<h2>Protocols</h2>\n<ul>{notes}</ul>\n" if notes else "")
-        + f"<script>{_SORT_JS}</script>\n</body>\n</html>\n"
-    )
+        d: dict[str, object] = {"method": row.method_id, "run_id": row.run.result.run_id}
+        for col in lb.columns:
+            cell = row.cells[col.key]
+            d[col.key] = None if cell.reference else encode_number(cell.value)
+            if col.show_std:
+                d[f"{col.key}_std"] = encode_number(cell.std)
+            if cell.interval is not None:
+                d[f"{col.key}_interval"] = [encode_number(x) for x in cell.interval]
+        rows.append(d)
+    data = {
+        "suite": lb.suite,
+        "reference": lb.baseline_id,
+        "columns": [{"key": c.key, "header": lb.header(c), "better": c.better, "decimals": lb.digits.get(c.key),
+                     "shown_times_10_to": lb.exponents.get(c.key, 0), "scale": c.scale} for c in lb.columns],
+        "rows": rows,
+        "caption": lb.caption,
+        "protocols": {k: lb.protocols[k] for k in lb.protocols},
+        "noise_floor": [{"metric": f.metric, "mean": f.mean, "std": f.std} for f in lb.noise_floor],
+    }
+    return json.dumps(data, indent=1, sort_keys=False, default=str) + "\n"
 
 
 RENDERERS: dict[str, Callable[[Leaderboard], str]] = {
@@ -223,6 +159,27 @@ def parse_formats(text: str, allowed: tuple[str, ...] = FORMATS) -> list[str]:
     return list(dict.fromkeys(fmts))
 
 
-def write(lb: Leaderboard, out: str | os.PathLike[str], formats: list[str]) -> list[Path]:
-    """Write the table formats into ``out`` atomically; returns the written paths."""
-    return [atomic_write_text(Path(out) / FILENAMES[f], RENDERERS[f](lb)) for f in formats]
+def write(
+    lb: Leaderboard,
+    out: str | os.PathLike[str],
+    formats: list[str],
+    *,
+    tex_intervals: str = "stacked",
+    html_extra: str = "",
+) -> list[Path]:
+    """Write the table formats into ``out`` atomically; returns the written paths.
+
+    ``html_extra``: HTML inserted after the page's tables (the samples section of :mod:`.samples`).
+    """
+    renderers: dict[str, tuple[Callable[[Leaderboard], str], ...]] = {
+        "md": (render_md,),
+        "csv": (render_csv,),
+        "tex": (lambda b: render_tex(b, intervals=tex_intervals), render_protocols_tex),
+        "html": (lambda b: render_html(b, extra=html_extra),),
+        "json": (render_json,),
+    }
+    written = []
+    for f in formats:
+        for name, render in zip(FILENAMES[f], renderers[f]):
+            written.append(atomic_write_text(Path(out) / name, render(lb)))
+    return written
