@@ -42,5 +42,6 @@ for run in collect.latest_eligible(collect.load_runs(sys.argv[1], suite="shapes"
               f"{rec['pairs']} pairs, CPU-time {rec['cpu_speedup']:.2f}x, {rec['threads']} threads, "
               f"load {rec['load_before']} -> {rec['load_after']}; {flag}")
 PY
-python -m vbench_lite leaderboard --results "$out" --suite shapes --out leaderboards/shapes
+# --with-videos: the HTML page's sample previews from the runs' videos (git-ignored leaderboards/shapes/samples/)
+python -m vbench_lite leaderboard --results "$out" --suite shapes --out leaderboards/shapes --with-videos
 python scripts/update_readme_table.py --suite shapes

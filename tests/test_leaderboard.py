@@ -246,6 +246,7 @@ def test_cli_renders_every_format_and_rerenders_from_its_copies(results: Path, t
     rows = {r["method"]: r for r in data["rows"]}
     assert rows["baseline"]["psnr"] == "inf" and rows["sned:s-32"]["clipsim"] is None
     assert rows["tpdiff"]["speedup"] == 2.0 and rows["tpdiff"]["fvd_std"] == 5.0
+    assert rows["tpdiff"]["speedup_interval"] == [1.9, 2.1] and "speedup_interval" not in rows["baseline"]
 
 
 def test_cli_errors_exit_2_with_one_line(results: Path, tmp_path: Path, capsys) -> None:

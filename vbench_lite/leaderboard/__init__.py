@@ -93,7 +93,7 @@ class Rendered:
     previews: list[Path] = field(default_factory=list)  # sample GIFs under <out>/samples/ (--with-videos)
 
     def rows_json(self) -> list[dict[str, object]]:
-        """One dict per row: method id, run id and each column's raw value (and std), for ``--json``."""
+        """One dict per row: method id, run id and each column's raw value (std, interval), for ``--json``."""
         out = []
         for row in self.leaderboard.rows:
             d: dict[str, object] = {"method": row.method_id, "run_id": row.run.result.run_id,
@@ -103,5 +103,7 @@ class Rendered:
                 d[col.key] = encode_number(cell.value)
                 if col.show_std:
                     d[f"{col.key}_std"] = encode_number(cell.std)
+                if cell.interval is not None:
+                    d[f"{col.key}_interval"] = [encode_number(x) for x in cell.interval]
             out.append(d)
         return out
