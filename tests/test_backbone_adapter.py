@@ -81,6 +81,11 @@ def test_params_are_those_of_the_modules_that_run(tmp_path) -> None:  # type: ig
     rows = _count_rows(skipped)
     skipped.generate(PROMPTS[:1], [3], GenerationSpec())
     assert len(rows) == FEW_STEP.steps
+    module, inputs = skipped.denoiser()  # the profiled example call skips the same blocks
+    with torch.no_grad():
+        assert torch.equal(module(*inputs), module(*inputs, skip=skip))
+        module.skipped = set()
+        assert not torch.equal(module(*inputs), module(*inputs, skip=skip))
 
 
 def test_a_checkpoint_without_a_sampler_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]

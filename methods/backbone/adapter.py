@@ -76,6 +76,9 @@ class BackboneMethod(MethodAdapter):
         ae = copy.deepcopy(ae).to(device)  # the cached autoencoder is shared: never move it
         if "sampler" not in config:
             raise CheckpointError(f"checkpoint {self.weights_dir} has no sampler in its config.json")
+        if self.skip:  # also in the example denoiser call that per-call FLOP breakdowns trace
+            model.unet.check_skip(self.skip)
+            model.unet.skipped = set(self.skip)
         self._gen = self.make_generator(model.to(device), ae, config)
         generation = {**LEGACY_GENERATION, **config.get("generation", {})}
         self._info = {"weights_sha256": sha, "autoencoder_sha256": ae_sha, "config": config, "device": device,

@@ -5,7 +5,7 @@ against the empty caption.
 If swapping a word leaves the loss unchanged, the model ignores that word, whatever its sampler
 does; a diagnostic for prompt-following failures (e.g. motion direction near chance). Usage::
 
-    python benchmarks/caption_sensitivity.py [--weights methods/baseline/weights] [--num 256]
+    python research/caption_sensitivity.py [--weights methods/baseline/weights] [--num 256]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from vbench_lite.methods.backbone.autoencoder import load_autoencoder
 from vbench_lite.methods.backbone.flow import interpolate, velocity_target
 from vbench_lite.methods.backbone.latents import encoded_clips
 from vbench_lite.methods.backbone.model import load_model
-from vbench_lite.methods.baseline.recipe import WEIGHTS_DIR
+from vbench_lite.methods.baseline import WEIGHTS_DIR
 
 SWAPS = {
     "direction": {"left": "right", "right": "left", "up": "down", "down": "up"},  # sign, same axis

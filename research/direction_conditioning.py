@@ -2,26 +2,30 @@
 
 Issue 3's baseline before ``layout`` (``control``, 2737 steps) moved objects in the prompted
 direction for only 29% of moving videos (chance 25%), and its held-out loss did not change when the
-direction words were swapped (``benchmarks/caption_sensitivity.py``), although the direction
+direction words were swapped (``research/caption_sensitivity.py``), although the direction
 explains about 12% of the high-noise residual variance of the training latents given the rest of
-the caption. That UNet (``UNetConfig()``) can only combine "direction word", "frame index" and
+the caption. That UNet (``UNetConfig(layout=False)``) can only combine "direction word", "frame index" and
 "absolute position" indirectly: FiLM sees the pooled caption once per video, frame indices enter
 only the temporal attention, and absolute position only through zero padding.
 
 This script trains, side by side from the same seed, data and recipe, for the same number of steps:
 
-- ``control``: the shipped baseline UNet (``UNetConfig()``);
+- ``control``: the baseline UNet before ``layout`` (``UNetConfig(layout=False)``);
 - ``motion-cond``: the same UNet with ``coord_input`` (x/y coordinate channels at the input) and
-  ``frame_film`` (per-frame FiLM from the pooled caption and the frame index), +6% parameters;
+  ``frame_film`` (per-frame FiLM from the pooled caption and the frame index), +6% parameters
+  (these two options were removed from the backbone in issue 14; the ``motion-cond`` arms run only
+  at commit 4ac6223 or earlier);
 - ``motion-cond-hi-t``: ``motion-cond`` trained with flow-matching times shifted to high noise;
-- ``control-hi-t``: the shipped UNet with that timestep shift alone;
+- ``control-hi-t``: the control UNet with that timestep shift alone;
+- ``layout-hi-t``: the shipped baseline's UNet (``UNetConfig()``, with ``layout``) and that shift;
 
 then prints for each: the held-out loss change when the direction / colour / shape words are
 swapped (at high and middle noise), and the colour and direction match of generated ``eval`` videos
-(the pixel analysis of ``benchmarks/baseline_quality.py``), and the same for the moving prompts
+(the VBench-lite rules of ``benchmarks/baseline_quality.py``; the table below was measured with
+its earlier pixel analysis), and the same for the moving prompts
 regenerated from the same seeds with their direction words swapped. Usage::
 
-    python benchmarks/direction_conditioning.py [--steps 800] [--num-videos 128] [--only motion-cond]
+    python research/direction_conditioning.py [--steps 800] [--num-videos 128] [--only motion-cond]
 
 Measured 2026-11-29 (``--steps 3000``, seed 0, 128 eval prompts of which 111 move, idle 2-core
 machine at ~145 clips/s, about 13 min of training per arm):
@@ -34,7 +38,7 @@ machine at ~145 clips/s, about 13 min of training per arm):
 | control-hi-t | -0.02% / -0.07% | +3.23% / +7.38% | +24.8% / +143.0% | 45.9% | 39.6% / 45.0% |
 | control-hi-t, ``--steps 6000`` | -0.06% / -0.10% | +13.06% / +47.22% | +33.3% / +216.2% | 51.4% | 45.9% / 52.3% |
 | control-hi-t-lr3 (lr 3e-3; measured 2026-11-29, 4.2 steps/s on 2 threads) | -0.04% / -0.00% | +2.34% / +3.81% | +25.2% / +192.7% | 44.1% | 28.8% / 42.3% |
-| layout-hi-t (``UNetConfig(layout=True)``; 1 thread, shared machine) | +2.07% / +1.35% | +7.71% / +10.72% | +30.0% / +149.2% | 53.2% | 50.5% / 31.5% |
+| layout-hi-t (``UNetConfig()``; 1 thread, shared machine) | +2.07% / +1.35% | +7.71% / +10.72% | +30.0% / +149.2% | 53.2% | 50.5% / 31.5% |
 | layout-hi-t, ``--steps 6000`` (the shipped baseline since 2026-11-29) | +35.19% / +37.00% | +31.00% / +67.35% | +53.8% / +263.5% | 99.1% | 99.1% / 0.0% |
 
 No arm before ``layout-hi-t`` uses the *sign* of the direction (left vs right): swapping the words
@@ -43,7 +47,7 @@ changes neither the loss nor where the generated object goes. ``motion-cond-hi-t
 prompted axis, against ~49% for the control); the timestep shift alone (``control-hi-t``) gets most
 of that (+3.2% / +7.4%, 85% on axis); at 6000 steps it is on the prompted axis for ~98% of videos and
 still ignores the sign. Tripling the learning rate (``control-hi-t-lr3``), which shortened the
-position-prior plateau in ``benchmarks/direction_plateau.py``, changed nothing at 3000 steps: its
+position-prior plateau in ``research/direction_plateau.py``, changed nothing at 3000 steps: its
 high-noise mean prediction is still a centred track (``--probe``), and the sign is still ignored.
 
 ``layout-hi-t`` adds ``UNetConfig.layout``: a zero-initialised linear readout of random features of
@@ -66,6 +70,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 from baseline_quality import analyse, match_rates
 from caption_sensitivity import SWAPS, mean_over, sensitivity, swap
@@ -73,25 +78,25 @@ from caption_sensitivity import SWAPS, mean_over, sensitivity, swap
 from vbench_lite.fsutil import cache_dir
 from vbench_lite.methods.backbone.unet import UNetConfig
 
-MOTION = UNetConfig(coord_input=True, frame_film=True)
+CONTROL = UNetConfig(layout=False)  # the baseline before layout
 # arm -> (UNet, flow recipe overrides); "hi-t" draws training times from a logit-normal centred at
 # t = 0.73 (mean 1.0) instead of 0.5, i.e. more steps at the high noise where the caption decides layout.
+# (The motion-cond arms of the table need coord_input / frame_film, removed in issue 14.)
 ARMS: dict[str, tuple[UNetConfig, dict[str, float]]] = {
-    "control": (UNetConfig(), {}),
-    "motion-cond": (MOTION, {}),
-    "motion-cond-hi-t": (MOTION, {"t_mean": 1.0}),
-    "control-hi-t": (UNetConfig(), {"t_mean": 1.0}),
-    # 3x the learning rate: shortened the position-prior plateau in benchmarks/direction_plateau.py
-    "control-hi-t-lr3": (UNetConfig(), {"t_mean": 1.0, "lr": 3e-3}),
-    # the text-conditioned space-time field (UNetConfig.layout) at every level's entry
-    "layout-hi-t": (UNetConfig(layout=True), {"t_mean": 1.0}),
+    "control": (CONTROL, {}),
+    "control-hi-t": (CONTROL, {"t_mean": 1.0}),
+    # 3x the learning rate: shortened the position-prior plateau in research/direction_plateau.py
+    "control-hi-t-lr3": (CONTROL, {"t_mean": 1.0, "lr": 3e-3}),
+    # the text-conditioned space-time field (UNetConfig.layout) at every level's entry: the shipped UNet
+    "layout-hi-t": (UNetConfig(), {"t_mean": 1.0}),
 }
 
 
 def train_arm(name: str, steps: int, seed: int) -> Path:
     from dataclasses import replace
 
-    from vbench_lite.methods.baseline.recipe import RECIPE, train_baseline
+    from vbench_lite.methods.backbone.recipe import RECIPE
+    from vbench_lite.methods.baseline.recipe import train_baseline
 
     unet, overrides = ARMS[name]
     root = cache_dir("experiments", "direction_conditioning", f"{name}-steps{steps}-seed{seed}")
@@ -113,16 +118,16 @@ def prompt_following(weights: Path, num: int) -> dict[str, float]:
     method.load("cpu")
     seeds = [it.seed for it in items]
     videos = method.generate([it.prompt for it in items], seeds, GenerationSpec())
-    rows = [analyse(v, it.attributes, 60.0, 1.0) for v, it in zip(videos, items)]
+    rows = [analyse(v, it.attributes) for v, it in zip(videos, items)]
     moving = [i for i, it in enumerate(items) if it.attributes["direction"] != "still"]
     # The same moving prompts and seeds with the direction words swapped: a model that uses the word
     # follows the swapped direction; one that ignores it still moves the way the seed decides.
     swapped = method.generate([swap(items[i].prompt, "direction") for i in moving],
                               [seeds[i] for i in moving], GenerationSpec())
-    follows_original = sum(analyse(v, items[i].attributes, 60.0, 1.0)["direction_ok"]
+    follows_original = sum(analyse(v, items[i].attributes)["direction_ok"]
                            for v, i in zip(swapped, moving))
     follows_swapped = sum(
-        analyse(v, dict(items[i].attributes, direction=SWAPS["direction"][items[i].attributes["direction"]]), 60.0, 1.0)[
+        analyse(v, dict(items[i].attributes, direction=SWAPS["direction"][items[i].attributes["direction"]]))[
             "direction_ok"] for v, i in zip(swapped, moving))
     n = max(1, len(moving))
     rates = match_rates(rows, items)

@@ -9,7 +9,7 @@ denoiser that learned the high-noise conditional mean would start its samples on
 moving left / right / up quickly on a black background" and prints the horizontal centroid of its
 red mass in the first and last frame: the real data mean gives about 7.8 -> 23.6 px for "right".
 
-Without ``--probe`` it trains a fresh UNet (``UNetConfig()``, the baseline before ``layout``) for
+Without ``--probe`` it trains a fresh UNet (``UNetConfig(layout=False)``, the baseline before ``layout``) for
 ``--steps`` steps at one fixed flow time t = 0.97 on a small motion subset of the ``train``
 latents (single objects moving fast; ``--groups`` picks the directions, ``--backgrounds
 black|all``), and prints every 100 steps the centroid track (along each direction's axis, first
@@ -55,13 +55,13 @@ Measured 2026-11-29, second round (``--widths``, ``--layout``, ``--freeze-text``
   3.4 in control-hi-t at 6000 steps, while "red" vs "blue" stays at 10-11.
 
 In full training ``layout`` with the hi-t recipe is the first arm whose high-noise mean prediction
-leaves the centred track (``benchmarks/direction_conditioning.py``, arm ``layout-hi-t``).
+leaves the centred track (``research/direction_conditioning.py``, arm ``layout-hi-t``).
 
 Usage::
 
-    python benchmarks/direction_plateau.py [--groups left,right] [--steps 500] [--cross-attention-all]
+    python research/direction_plateau.py [--groups left,right] [--steps 500] [--cross-attention-all]
         [--backgrounds black|all] [--lr 1e-3] [--layout] [--freeze-text] [--widths 16,48]
-    python benchmarks/direction_plateau.py --probe methods/baseline/weights
+    python research/direction_plateau.py --probe methods/baseline/weights
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def plateau(groups: tuple[str, ...], steps: int, cross_attention_all: bool, seed
     from vbench_lite.methods.backbone.flow import velocity_target
     from vbench_lite.methods.backbone.latents import encoded_clips
     from vbench_lite.methods.backbone.model import VideoDiffusion
-    from vbench_lite.methods.baseline.recipe import NUM_CLIPS
+    from vbench_lite.methods.backbone.recipe import NUM_CLIPS
     from vbench_lite.suites.shapes import ShapesSuite
 
     torch.manual_seed(seed)
