@@ -145,3 +145,13 @@ def test_metric_the_clips_cannot_support_is_skipped_with_a_reason(tmp_path: Path
     assert r.metrics["clipsim"].value > 0.3 and "vbench_temporal_flickering" in r.metrics
     with pytest.raises(ValueError, match="expects 16 frames per video, got 8"):  # asked for by name
         evaluate_folder(d, metrics=("fvd",), progress=False)
+
+
+def test_two_identical_evaluations_get_two_run_folders(tmp_path: Path) -> None:
+    """Issue 21 item 1: the second of two evaluations finishing in the same second exited 2 after all
+    its work ("choose another run id")."""
+    d, _ = _folder(tmp_path, 2)
+    a = evaluate_folder(d, metrics=("toy-mean",), out=tmp_path / "runs", progress=False)
+    b = evaluate_folder(d, metrics=("toy-mean",), out=tmp_path / "runs", progress=False)
+    assert a.run_dir != b.run_dir and a.run_dir.parent == b.run_dir.parent
+    assert RunResult.load(a.run_dir).run_id == a.run_dir.name and RunResult.load(b.run_dir).run_id == b.run_dir.name

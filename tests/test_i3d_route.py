@@ -96,3 +96,19 @@ def test_torchscript_given_to_the_shapes_detector_names_the_fix(i3d_file: Path, 
     err = capsys.readouterr().err.strip()
     assert "not a readable safetensors file" in err and "--detector i3d" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+class NotI3D(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.float().mean(dim=(2, 3, 4)).repeat(1, 134)[:, :400]
+
+
+def test_another_torchscript_network_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "other.pt"
+    torch.jit.script(NotI3D()).save(str(path))
+    args = ["run", "--method", "toy", "--metrics", "fvd", "--num-videos", "4", "--no-profile", "--detector", "i3d",
+            "--detector-weights", str(path), "--reference-num", "8", "--out", str(tmp_path / "runs")]
+    assert main(args) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "cannot be called as StyleGAN-V's I3D" in errors[0] and "other.pt" in errors[0]
+    assert not (tmp_path / "runs").exists()

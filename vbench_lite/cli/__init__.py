@@ -134,14 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
         return int(args._main(args) or 0)
-    except Terminated:
-        print(f"vbench-lite {args.command}: terminated (SIGTERM); finished work is kept in the cache, "
-              "run the same command again to resume", file=sys.stderr)
-        return EXIT_TERMINATED
-    except KeyboardInterrupt:
-        print(f"vbench-lite {args.command}: interrupted; finished work is kept in the cache, "
-              "run the same command again to resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
+        what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        kept = ("nothing was cached (--no-cache)" if getattr(args, "no_cache", False) else
+                "finished work is kept in the cache, run the same command again to resume")
+        print(f"vbench-lite {args.command}: {what}; no half-written run folder is left; {kept}", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except Exception as exc:
         line = describe_failure(exc)
         if os.environ.get("VBENCH_LITE_DEBUG"):

@@ -74,7 +74,13 @@ class I3DDetector(FeatureDetector):
 
     def _features(self, chunk: torch.Tensor) -> torch.Tensor:
         clips = chunk.permute(0, 2, 1, 3, 4).contiguous()  # [B, C, T, H, W] uint8, as StyleGAN-V
-        out = self.module(clips, rescale=True, resize=True, return_features=True)
+        try:
+            out = self.module(clips, rescale=True, resize=True, return_features=True)
+        except RuntimeError as exc:  # another TorchScript network: wrong signature or input layout
+            raise ValueError(
+                f"the TorchScript at {self.weights_path} cannot be called as StyleGAN-V's I3D "
+                f"(x, rescale=True, resize=True, return_features=True): {str(exc).splitlines()[0][:200]}"
+            ) from exc
         if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[1] != self.feature_dim:
             shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             raise ValueError(
