@@ -43,6 +43,7 @@ def test_per_video_and_aggregate(reference) -> None:
     assert t == pytest.approx((4 * q + s) / 5)
     proto = results["vbench_total"].protocol
     assert proto["suite"] == "VBench-lite"
+    assert "not VBench's 16-dimension Total" in proto["note"] and "motion_direction" in proto["dimensions"]
     assert proto["backbones"]["subject_consistency"] == "shapes-clip:object"
     assert proto["constants"]["temporal_flickering"]["min"] == 0.6293  # VBench's, no backbone
     assert "calibrated" in proto["constants"]["subject_consistency"]["source"]
@@ -112,3 +113,13 @@ def test_unknown_protocol_and_dimension_are_errors(reference) -> None:
 def test_real_protocol_needs_local_weights() -> None:
     with pytest.raises(FileNotFoundError, match="--dino-weights"):
         backbones_from_options({"vbench_protocol": "real"})
+
+
+def test_object_class_protocol_names_the_detector_when_scores_come_from_the_cache() -> None:
+    from vbench_lite.metrics.detectors.shapes_video import ShapesVideoDetector
+
+    # options of their own: backbones whose detector was never loaded, as after a cache hit
+    ctx = MetricContext(options={"vbench_dimensions": ["object_class"], "fps": 8.5})
+    (r, *_) = VBenchLite().aggregate({"object_class": np.array([1.0, 0.0])}, [None, None], ctx)
+    assert r.name == "vbench_object_class"
+    assert r.protocol["weights_sha256"] == ShapesVideoDetector.load().weights_sha256

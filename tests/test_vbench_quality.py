@@ -89,12 +89,25 @@ def test_translating_square() -> None:
 
 
 def test_dynamic_degree_rule_follows_vbench() -> None:
-    # count_num = round(4 * 16 / 16) = 4; the last two pairs are not counted (score_list[:-2])
+    # count_num = round(4 * 16 / 16) = 4; VBench's check_move counts every pair, the last ones too
+    # (the [:-2] of vbench/cli/static_filter.py drops pairs that script appends, not clip frames)
     scores = np.array([0.0] * 11 + [1.0, 1.0, 1.0, 1.0])
-    assert not is_dynamic(scores, num_frames=16, height=32, width=32)
-    scores[:4] = 1.0
     assert is_dynamic(scores, num_frames=16, height=32, width=32)
-    assert not is_dynamic(np.array([5.0]), num_frames=2, height=32, width=32)  # empty loop: not dynamic
+    scores[-1] = 0.0
+    assert not is_dynamic(scores, num_frames=16, height=32, width=32)
+    # 2 frames: count_num = round(0.5) = 0 (half to even), one pair: VBench returns True after it
+    assert is_dynamic(np.array([0.0]), num_frames=2, height=32, width=32)
+    assert not is_dynamic(np.array([]), num_frames=1, height=32, width=32)  # empty loop: not dynamic
+
+
+def test_dynamic_degree_counts_motion_in_the_last_pairs() -> None:
+    still = square_video(0.0, frames=11)
+    moving = square_video(2.0, frames=6)
+    video = torch.cat([still, moving[1:]])  # still until frame 10, then 2 px/frame: 5 moving pairs
+    assert video.shape[0] == 16 and dynamic_degree(video) == 1.0
+    # 16 frames at 48 fps: every 6th frame, 3 frames, 2 pairs, count_num = round(0.75) = 1
+    fast = square_video(0.5, frames=16)  # 3 px between sampled frames > 0.75 px
+    assert dynamic_degree(fast, fps=48.0) == 1.0
 
 
 def test_dynamic_degree_samples_8fps() -> None:

@@ -78,8 +78,8 @@ def test_frame_sampling(tmp_path: Path) -> None:
     V.write_video(tmp_path / "a.mp4", v)
     assert torch.equal(V.read_video(tmp_path / "a.mp4", num_frames=4, sampling="first"), v[:4])
     mid = V.read_video(tmp_path / "a.mp4", num_frames=4, sampling="middle")
-    assert torch.equal(mid, v[[2, 6, 10, 14]])  # middle of each of 4 segments of 16 frames
-    assert V.frame_indices(16, 8, "middle") == [1, 3, 5, 7, 9, 11, 13, 15]
+    assert torch.equal(mid, v[[1, 5, 9, 13]])  # VBench: (a + b - 1) // 2 of each of 4 segments of 16 frames
+    assert V.frame_indices(16, 8, "middle") == [0, 2, 4, 6, 8, 10, 12, 14]
 
 
 @pytest.mark.parametrize("kind", ["missing", "empty", "corrupt"])

@@ -61,6 +61,11 @@ METRICS.register(
     description="CLIPSIM: mean over frames of raw CLIP image-text cosine (higher is better).",
 )
 METRICS.register(
+    "clipscore",
+    "vbench_lite.metrics.clipsim:CLIPScore",
+    description="CLIPSIM in torchmetrics' CLIPScore convention: max(100 x mean cosine, 0) (higher is better).",
+)
+METRICS.register(
     "vbench",
     "vbench_lite.metrics.vbench.metric:VBenchLite",
     description="VBench-lite quality and semantic dimensions with Quality, Semantic and Total.",

@@ -94,8 +94,11 @@ def frame_indices(num_total: int, num_frames: int | None, sampling: str) -> list
     """Indices of the frames to read.
 
     ``all``: every frame; ``first``: the first ``num_frames``; ``stride:K``: ``num_frames`` frames
-    ``0, K, 2K, ...`` (StyleGAN-V's clips of a given frame distance); ``middle``: ``num_frames`` uniformly
-    spaced, each the middle of its segment (VBench's ``get_frame_indices(..., sample='middle')``).
+    ``0, K, 2K, ...`` (StyleGAN-V's clips of a given frame distance); ``middle``: VBench's
+    ``utils.get_frame_indices(num_frames, num_total, sample='middle')``: the video is cut into
+    ``min(num_frames, num_total)`` segments at the integer edges ``int(linspace(0, T, n + 1))``,
+    segment [a, b) gives frame ``(a + b - 1) // 2``, and a video shorter than ``num_frames`` is
+    padded with its last frame (so ``num_frames`` indices come back).
     """
     if num_total <= 0:
         raise ValueError("video has no frames")
@@ -118,8 +121,9 @@ def frame_indices(num_total: int, num_frames: int | None, sampling: str) -> list
         return list(range(num_frames))
     if sampling == "middle":
         n = min(num_frames, num_total)
-        edges = np.linspace(0, num_total, n + 1)
-        return [int((edges[i] + edges[i + 1]) // 2) for i in range(n)]
+        edges = np.linspace(0, num_total, n + 1).astype(int)
+        idx = [int(a + b - 1) // 2 for a, b in zip(edges[:-1], edges[1:])]
+        return idx + [idx[-1]] * (num_frames - n)
     raise ValueError(f"unknown frame sampling {sampling!r}; use 'all', 'first', 'middle' or 'stride:K'")
 
 

@@ -14,8 +14,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     src.add_argument("--videos", metavar="DIR", help="a folder of real videos instead of a suite")
     p.add_argument("--detector", help="feature detector (default: shapes-video for shapes, else i3d)")
     p.add_argument("--detector-weights", metavar="PATH", help="weights file of the detector")
-    p.add_argument("--covariance", default="unbiased", choices=("unbiased", "stylegan-v"),
-                   help="covariance convention: N-1 (default) or StyleGAN-V's N")
+    p.add_argument("--covariance", default=None, choices=("unbiased", "stylegan-v"),
+                   help="covariance convention: N-1 or StyleGAN-V's N (default: the detector's "
+                        "reference convention: stylegan-v for i3d, unbiased for shapes-video)")
     p.add_argument("--num", type=int, help="number of reference videos (default: the whole split)")
     p.add_argument("--resolution", type=int, help="render the suite's videos at this size (default: native)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
@@ -56,6 +57,6 @@ def main(args: argparse.Namespace) -> int:
     else:
         print(f"reference statistics: {out['path']}")
         print(f"  {out['num']} videos, {out['feature_dim']}-d features from {name} "
-              f"(weights sha256 {detector.weights_sha256[:12]}), covariance {args.covariance}")
+              f"(weights sha256 {detector.weights_sha256[:12]}), covariance {stats.protocol['covariance']}")
         print(f"  content sha256 {stats.protocol['content_sha256'][:16]}, {out['seconds']} s")
     return 0

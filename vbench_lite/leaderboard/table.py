@@ -390,6 +390,9 @@ def _caption(lb: Leaderboard, runs: list[LoadedRun], have_baseline: bool) -> str
     if {"vbench_quality", "vbench_semantic", "vbench_total"} & protocols.keys():
         text += ("Quality, Semantic, Total: VBench-lite scores (VBench's dimension formulas with the "
                  "backbones of the protocol table; Total = (4 × Quality + Semantic) / 5). ")
+        dims = protocols.get("vbench_total", {}).get("dimensions")
+        if dims:  # so nobody reads it as VBench's 16-dimension Total
+            text += f"Total over {len(dims)} dimensions, not VBench's 16: {', '.join(dims)}. "
     if "psnr" in protocols or "ssim" in protocols:
         text += (f"PSNR (dB) and SSIM against the {baseline_id}'s videos for the same prompts and seeds "
                  f"(none for the {baseline_id} itself). ")

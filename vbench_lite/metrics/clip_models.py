@@ -7,9 +7,14 @@ weights differ. Weights always come from a local file (never fetched): the shipp
 ``quick_gelu=True`` (open_clip's ``ViT-B-32-quickgelu`` convention); OpenAI's TorchScript archives
 are read as well as plain state dicts and safetensors files.
 
-Preprocessing from uint8 frames follows open_clip's / OpenAI's ``image_transform`` for evaluation:
-shortest side resized to the input size (bicubic, antialiased as PIL does), centre crop, scaled to
-[0, 1], CLIP mean and std. Raw 0-255 values never reach the image tower.
+Preprocessing from uint8 frames, two named styles (``PREPROCESSING``):
+- ``open_clip`` (CLIPSIM): open_clip's / OpenAI's ``image_transform`` for evaluation: shortest side
+  resized to the input size (bicubic, antialiased and rounded to uint8 as PIL does), centre crop,
+  scaled to [0, 1], CLIP mean and std;
+- ``vbench`` (VBench's background consistency, ``vbench.utils.clip_transform``): the same steps on
+  the float frames, without antialiasing and without rounding, as torchvision's ``Resize(n_px,
+  BICUBIC, antialias=False)`` does to the float tensor VBench's ``load_video`` returns.
+Raw 0-255 values never reach the image tower.
 """
 
 from __future__ import annotations
@@ -90,20 +95,21 @@ class ClipBackbone:
             "architecture": ARCHITECTURES.get(self.name, self.name),
             "weights_sha256": self.weights_sha256,
             "quick_gelu": self.quick_gelu,
-            "preprocessing": f"shortest side -> {self.image_size} bicubic (antialias), centre crop, CLIP mean/std",
+            "preprocessing": PREPROCESSING["open_clip"].format(size=self.image_size),
             **self.extra,
         }
 
-    def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
+    def preprocess(self, frames: torch.Tensor, style: str = "open_clip") -> torch.Tensor:
         """uint8 ``[N, 3, H, W]`` -> normalised float ``[N, 3, S, S]`` (see module docstring)."""
-        return clip_preprocess(frames, self.image_size)
+        return clip_preprocess(frames, self.image_size, style)
 
     @torch.no_grad()
-    def encode_images(self, frames: torch.Tensor) -> torch.Tensor:
-        """L2-normalised image embeddings of uint8 frames ``[N, 3, H, W]`` -> float32 ``[N, D]``."""
+    def encode_images(self, frames: torch.Tensor, style: str = "open_clip") -> torch.Tensor:
+        """L2-normalised image embeddings of uint8 frames ``[N, 3, H, W]`` -> float32 ``[N, D]``,
+        preprocessed in the named ``style`` (``open_clip`` or ``vbench``)."""
         out = []
         for i in range(0, frames.shape[0], self.batch_size):
-            x = self.preprocess(frames[i : i + self.batch_size]).to(self.device)
+            x = self.preprocess(frames[i : i + self.batch_size], style).to(self.device)
             out.append(self.model.encode_image(x, normalize=True).float().cpu())
         return torch.cat(out)
 
@@ -122,13 +128,21 @@ class ClipBackbone:
         return torch.cat(out)
 
 
-def clip_preprocess(frames: torch.Tensor, size: int) -> torch.Tensor:
+PREPROCESSING = {
+    "open_clip": "shortest side -> {size} bicubic (antialias), centre crop, CLIP mean/std",
+    "vbench": "shortest side -> {size} bicubic (no antialias, float), centre crop, CLIP mean/std "
+              "(VBench clip_transform)",
+}
+
+
+def clip_preprocess(frames: torch.Tensor, size: int, style: str = "open_clip") -> torch.Tensor:
     """CLIP evaluation preprocessing of uint8 frames ``[N, 3, H, W]``.
 
-    As open_clip's ``image_transform(is_train=False)``: ``Resize(size, BICUBIC)`` of the shortest
-    side, ``CenterCrop(size)``, ``ToTensor`` (/255) and ``Normalize(CLIP mean, std)``. The resize
-    stays in uint8 (rounded and clamped, as PIL's bicubic output is) with antialiasing, which is
-    what PIL does when it shrinks.
+    ``open_clip``: as open_clip's ``image_transform(is_train=False)``: ``Resize(size, BICUBIC)`` of
+    the shortest side, ``CenterCrop(size)``, ``ToTensor`` (/255) and ``Normalize(CLIP mean, std)``.
+    The resize stays in uint8 (rounded and clamped, as PIL's bicubic output is) with antialiasing,
+    which is what PIL does when it shrinks. ``vbench``: VBench's ``clip_transform``, the same
+    steps on float frames with ``antialias=False`` and no rounding.
     """
     import torchvision.transforms.functional as TF
     from torchvision.transforms import InterpolationMode
@@ -137,9 +151,13 @@ def clip_preprocess(frames: torch.Tensor, size: int) -> torch.Tensor:
         raise ValueError(
             f"CLIP preprocessing expects uint8 frames [N, 3, H, W], got {frames.dtype} {tuple(frames.shape)}"
         )
+    if style not in PREPROCESSING:
+        raise ValueError(f"unknown CLIP preprocessing {style!r}; use one of {', '.join(PREPROCESSING)}")
     h, w = frames.shape[-2:]
+    if style == "vbench":
+        frames = frames.float()  # VBench's load_video gives float frames: no uint8 rounding
     if min(h, w) != size:
-        frames = TF.resize(frames, size, interpolation=InterpolationMode.BICUBIC, antialias=True)
+        frames = TF.resize(frames, size, interpolation=InterpolationMode.BICUBIC, antialias=style == "open_clip")
     if tuple(frames.shape[-2:]) != (size, size):
         frames = TF.center_crop(frames, [size, size])
     x = frames.float() / 255.0

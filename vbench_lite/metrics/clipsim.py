@@ -1,9 +1,14 @@
 """CLIPSIM: the mean over frames of the cosine similarity between each frame's CLIP image
 embedding and the prompt's CLIP text embedding.
 
-Raw cosine: neither multiplied by 100 nor clipped at 0 (the convention behind Make-A-Video's
-0.3049 on MSR-VTT, Singer et al. 2022, Table 1, which follows GODIVA's CLIPSIM: average CLIP
-similarity over all frames). Per video, then averaged over videos.
+Two conventions, two metric names (never one number under two meanings):
+- ``clipsim``: the raw cosine, neither multiplied by 100 nor clipped at 0 (the convention behind
+  Make-A-Video's 0.3049 on MSR-VTT, Singer et al. 2022, Table 1, which follows GODIVA's CLIPSIM:
+  average CLIP similarity over all frames). Per video, then averaged over videos.
+- ``clipscore``: torchmetrics' ``CLIPScore`` convention: 100 x cosine per frame, averaged over
+  every frame of every video, then clamped at 0 (``max(mean, 0)``, after the mean, as
+  ``torchmetrics.functional.multimodal.clip_score`` does). With equal frame counts this is
+  ``max(100 x clipsim, 0)``; the per-video scores are 100 x cosine, unclamped.
 
 Backbones (``clip_models.py``): ``shapes-clip`` (embedded default) or ``vit-b-32`` (real protocol,
 ``--clip-weights PATH``). Options read from ``MetricContext.options``: ``clip_backbone``,
@@ -105,21 +110,35 @@ class CLIPSIM(Metric):
     version: ClassVar[str] = "1"
     higher_is_better: ClassVar[bool] = True
     needs: ClassVar[frozenset[str]] = frozenset({"prompts"})
+    # the convention: per-video score = scale x mean cosine; the aggregate clamped at 0 or not
+    scale: ClassVar[float] = 1.0
+    clamp_at_zero: ClassVar[bool] = False
+    score: ClassVar[str] = "mean over frames of raw cosine(image, text), mean over videos (no x100, no clip)"
 
     def per_video(self, videos: torch.Tensor, items: list[Any], ctx: MetricContext) -> dict[str, np.ndarray]:
         backbone = clip_backbone_from_options(ctx.options, ctx.device)
-        return {"clipsim": clipsim_scores(videos, [it.prompt for it in items], backbone)}
+        return {self.name: self.scale * clipsim_scores(videos, [it.prompt for it in items], backbone)}
 
     def aggregate(self, per_video: dict[str, np.ndarray], items: list[Any], ctx: MetricContext) -> list[MetricResult]:
-        scores = per_video["clipsim"]
+        scores = per_video[self.name]
         if scores.size == 0:
-            raise ValueError("CLIPSIM has no videos to aggregate")
+            raise ValueError(f"{self.name} has no videos to aggregate")
         backbone = clip_backbone_from_options(ctx.options, ctx.device)
         mean, sem = mean_and_sem(scores)
-        protocol = {
-            **backbone.protocol(),
-            "score": "mean over frames of raw cosine(image, text), mean over videos (no x100, no clip)",
-            "num_videos": int(scores.size),
-        }
-        return [MetricResult(name="clipsim", version=self.version, value=mean, higher_is_better=True,
-                             protocol=protocol, std=sem, details={"std": "standard error of the mean over videos"})]
+        protocol = {**backbone.protocol(), "score": self.score, "num_videos": int(scores.size)}
+        details: dict[str, Any] = {"std": "standard error of the mean over videos"}
+        value = mean
+        if self.clamp_at_zero:
+            value, details["unclamped_mean"] = max(mean, 0.0), mean
+        return [MetricResult(name=self.name, version=self.version, value=value, higher_is_better=True,
+                             protocol=protocol, std=sem, details=details)]
+
+
+class CLIPScore(CLIPSIM):
+    """CLIPSIM in torchmetrics' ``CLIPScore`` convention: max(100 x mean cosine over all frames, 0)."""
+
+    name: ClassVar[str] = "clipscore"
+    scale: ClassVar[float] = 100.0
+    clamp_at_zero: ClassVar[bool] = True
+    score: ClassVar[str] = ("torchmetrics CLIPScore: 100 x cosine(image, text) per frame, mean over all frames "
+                            "of all videos, clamped at 0 after the mean")

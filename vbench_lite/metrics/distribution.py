@@ -9,7 +9,8 @@ Exactness rules (so batch size, order and sharding leave every digit unchanged):
 
 Options the harness metrics read from ``MetricContext.options`` (all recorded in the protocol):
 ``detector`` (default: ``shapes-video`` on the shapes suite, else ``i3d``), ``detector_weights``
-(a local file), ``covariance`` (``unbiased`` or ``stylegan-v``), ``reference_num`` (reference
+(a local file), ``covariance`` (``unbiased`` or ``stylegan-v``; default: the detector's reference
+convention, ``FeatureDetector.covariance``: StyleGAN-V's for ``i3d``), ``reference_num`` (reference
 videos used, default the whole split), ``reference_videos`` (a folder of real videos instead of
 the suite's reference split), ``fvd_bootstrap`` (resamples, default 100; 0 disables),
 ``kvd_subsets`` / ``kvd_subset_size`` (default 100 / 1000).
@@ -72,9 +73,9 @@ class _FeatureAccumulator:
 class FrechetVideoDistance(_FeatureAccumulator):
     """FVD as a torchmetrics-style accumulator: ``update(videos, real=...)``, ``compute()``, ``reset()``."""
 
-    def __init__(self, detector: Any, covariance: str = "unbiased") -> None:
+    def __init__(self, detector: Any, covariance: str | None = None) -> None:
         super().__init__(detector)
-        self.covariance = covariance
+        self.covariance = covariance or getattr(detector, "covariance", "unbiased")
 
     def compute(self) -> float:
         real, fake = self._side(True), self._side(False)
@@ -143,7 +144,8 @@ class _DistributionMetric(Metric):
     def reference(self, ctx: MetricContext) -> Any:
         from vbench_lite.metrics.reference_stats import folder_reference_stats, suite_reference_stats
 
-        det, cov = self.detector(ctx), ctx.options.get("covariance", "unbiased")
+        det = self.detector(ctx)
+        cov = ctx.options.get("covariance") or getattr(det, "covariance", "unbiased")
         if ctx.options.get("reference_videos"):
             return folder_reference_stats(ctx.options["reference_videos"], det, covariance=cov)
         if ctx.suite is None:
@@ -191,7 +193,9 @@ class FVD(_DistributionMetric):
         value = frechet_distance(*gaussian_statistics(feats, cov), ref.mu, ref.sigma)
         resamples = int(ctx.options.get("fvd_bootstrap", BOOTSTRAP_RESAMPLES))
         protocol["covariance_description"] = COVARIANCE_DESCRIPTIONS[cov]
-        details: dict[str, Any] = {"bootstrap_resamples": resamples, "bootstrap_seed": BOOTSTRAP_SEED}
+        details: dict[str, Any] = {"bootstrap_resamples": resamples, "bootstrap_seed": BOOTSTRAP_SEED,
+                                   "covariance_chosen_by": "option" if ctx.options.get("covariance")
+                                   else f"the {det.name} detector's reference convention"}
         std = None
         if resamples > 0:
             details["bootstrap_mean"], std = bootstrap_fvd(feats, ref.mu, ref.sigma, cov, resamples)

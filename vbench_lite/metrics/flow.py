@@ -104,3 +104,17 @@ class FarnebackFlow:
     def __call__(self, frames0: torch.Tensor, frames1: torch.Tensor) -> torch.Tensor:
         flows = [farneback(a, b) for a, b in zip(frames0, frames1)]
         return torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).contiguous()
+
+
+class FarnebackInterpolator:
+    """``interpolate_midpoint`` as a named interpolator: the embedded stand-in for VBench's AMT-S
+    in motion smoothness."""
+
+    name = "farneback"
+
+    def protocol(self) -> dict[str, object]:
+        return {"interpolation": "Farneback flow, both neighbours warped to the midpoint "
+                "(substitute for VBench's AMT-S)", "backbone": self.name}
+
+    def __call__(self, frame0: torch.Tensor, frame1: torch.Tensor) -> torch.Tensor:
+        return interpolate_midpoint(frame0, frame1)

@@ -11,8 +11,11 @@ imaginary parts on some SciPy versions); ``benchmarks/fvd_speed.py`` times the v
 it (see ``trace_sqrt_product``).
 
 Covariance conventions (recorded in every result):
-- ``unbiased``: divide by N - 1 (``np.cov``; pytorch-fid, clean-fid, torchmetrics); the default;
-- ``stylegan-v``: divide by N (StyleGAN-V ``FeatureStats.get_mean_cov``: raw_cov / N - mu mu^T).
+- ``unbiased``: divide by N - 1 (``np.cov``; pytorch-fid, clean-fid, torchmetrics, torch-fidelity);
+- ``stylegan-v``: divide by N (StyleGAN-V ``FeatureStats.get_mean_cov``: raw_cov / N - mu mu^T; cd-fvd).
+The harness metrics default to the convention of the detector's reference implementation
+(``FeatureDetector.covariance``: ``stylegan-v`` for ``i3d``, ``unbiased`` for ``shapes-video``);
+this module's functions default to ``unbiased``.
 """
 
 from __future__ import annotations

@@ -108,7 +108,8 @@ def compute_and_cache(
     return ReferenceStats(feats, mu, sigma, {**protocol, "content_sha256": content}, path)
 
 
-def _base_protocol(detector: Any, covariance: str) -> dict[str, Any]:
+def _base_protocol(detector: Any, covariance: str | None) -> dict[str, Any]:
+    covariance = covariance or getattr(detector, "covariance", "unbiased")
     if covariance not in COVARIANCE_DESCRIPTIONS:
         raise ValueError(
             f"unknown covariance convention {covariance!r}; use one of {', '.join(COVARIANCE_DESCRIPTIONS)}"
@@ -123,10 +124,11 @@ def suite_reference_stats(
     num: int | None = None,
     offset: int = 0,
     resolution: int | None = None,
-    covariance: str = "unbiased",
+    covariance: str | None = None,
     recompute: bool = False,
 ) -> ReferenceStats:
-    """Statistics of the suite's ``reference`` split (rendered real videos) under ``detector``."""
+    """Statistics of the suite's ``reference`` split (rendered real videos) under ``detector``;
+    ``covariance=None``: the detector's convention (``FeatureDetector.covariance``)."""
     items = suite.items("reference", num, offset)
     res = resolution or suite.resolution
     frames = detector.num_frames
@@ -153,9 +155,10 @@ def suite_reference_stats(
 
 
 def folder_reference_stats(
-    folder: str | os.PathLike[str], detector: Any, *, covariance: str = "unbiased", recompute: bool = False
+    folder: str | os.PathLike[str], detector: Any, *, covariance: str | None = None, recompute: bool = False
 ) -> ReferenceStats:
-    """Statistics of a folder of real videos (each read as its first ``detector.num_frames`` frames)."""
+    """Statistics of a folder of real videos (each read as its first ``detector.num_frames`` frames);
+    ``covariance=None``: the detector's convention (``FeatureDetector.covariance``)."""
     from vbench_lite.video import list_videos, read_video
 
     files = list_videos(folder)

@@ -31,6 +31,9 @@ class FeatureDetector(abc.ABC):
     num_frames: ClassVar[int] = 16
     input_convention: ClassVar[str] = "uint8 [B, T, 3, H, W] RGB"
     preprocessing: ClassVar[str] = ""
+    # The covariance convention of FVD with this detector when none is asked for: the one of the
+    # reference implementation whose protocol the detector is (see ``frechet.COVARIANCE_CONVENTIONS``).
+    covariance: ClassVar[str] = "unbiased"
     # Chunk size the network always sees (the last chunk is zero-padded), so a video's features
     # never depend on how many videos were passed together.
     chunk_size: ClassVar[int] = 32

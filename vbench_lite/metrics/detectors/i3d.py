@@ -10,6 +10,10 @@ uint8 clips permuted to ``[B, C, T, H, W]`` and
 ``detector(clips, rescale=True, resize=True, return_features=True)``; the module itself maps
 x -> x / 255 * 2 - 1 and resizes bilinearly to 224x224, and returns the 400-d pre-softmax
 features. StyleGAN-V evaluates 16 consecutive frames per clip.
+
+FVD with this detector defaults to StyleGAN-V's covariance (``FeatureStats.get_mean_cov``: divide
+by N, as cd-fvd does too), so the StyleGAN-V protocol gives StyleGAN-V's number; ``covariance=
+unbiased`` (N - 1) stays available and is recorded either way.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class I3DDetector(FeatureDetector):
         "resize=True (bilinear to 224x224), return_features=True (400-d pre-softmax), as StyleGAN-V"
     )
     chunk_size: ClassVar[int] = 16
+    covariance: ClassVar[str] = "stylegan-v"
 
     def __init__(self, module: torch.jit.ScriptModule, **kwargs):
         super().__init__(**kwargs)

@@ -42,7 +42,7 @@ QUALITY_WEIGHT, SEMANTIC_WEIGHT = 4.0, 1.0
 # VBench scripts/constant.py NORMALIZE_DIC, for the backbone each was measured with.
 VBENCH_CONSTANTS: dict[str, tuple[float, float, str]] = {
     "subject_consistency": (0.1462, 1.0, "dino-vit-b-16"),
-    "background_consistency": (0.2615, 1.0, "vit-b-32"),
+    "background_consistency": (0.2615, 1.0, "vit-b-32:full"),  # CLIP ViT-B/32 on whole frames
     "temporal_flickering": (0.6293, 1.0, "pixels"),
     "motion_smoothness": (0.706, 0.9975, "amt-s"),
     "dynamic_degree": (0.0, 1.0, "raft"),
@@ -86,14 +86,19 @@ def load_calibrated(path: str | Path | None = None) -> dict[str, Any]:
 
 def constant_for(dimension: str, backbone: str, calibrated: dict[str, Any] | None = None) -> Constant:
     """The constants of ``dimension`` measured with ``backbone`` (a backbone id as recorded in the
-    protocol, e.g. ``dino-vit-b-16``, ``shapes-clip:object``, ``farneback``)."""
+    protocol, e.g. ``dino-vit-b-16``, ``shapes-clip:object``, ``farneback``).
+
+    ``calibrated``: the calibrated constants to use; ``None`` loads the shipped file, an empty
+    dict means none (the real protocol: only VBench's constants apply)."""
     if dimension not in VBENCH_CONSTANTS:
         raise ValueError(f"unknown VBench-lite dimension {dimension!r}; known: {', '.join(DIMENSIONS)}")
     lo, hi, vb_backbone = VBENCH_CONSTANTS[dimension]
     if backbone == vb_backbone or vb_backbone in ("pixels", "detector") or dimension == "dynamic_degree":
         # flickering needs no network; 0/1 dimensions and dynamic degree span [0, 1] by definition
         return Constant(lo, hi, VBENCH_SOURCE, backbone)
-    cal = (calibrated or load_calibrated()).get("dimensions", {}).get(dimension)
+    if calibrated is None:
+        calibrated = load_calibrated()
+    cal = calibrated.get("dimensions", {}).get(dimension)
     if cal and cal.get("backbone") == backbone:
         return Constant(float(cal["min"]), float(cal["max"]), str(cal["source"]), backbone)
     # A real-protocol dimension on a stand-in network (Farneback for AMT-S, CLIP for ViCLIP): the

@@ -2,10 +2,15 @@
 
 Real protocol (VBench's own networks, weights from local files, never downloaded):
 - subject consistency: DINO ViT-B/16 CLS features (timm ``vit_base_patch16_224.dino``), VBench's
-  ``dino_transform``: shortest side to 224 (bilinear), ImageNet mean/std, no crop (position
-  embeddings interpolated for non-square frames, as the torch-hub DINO VBench loads does);
+  ``dino_transform``: shortest side to 224 (bilinear, float), ImageNet mean/std, no crop; for
+  non-square frames the position embeddings are resampled as DINO's own
+  ``VisionTransformer.interpolate_pos_encoding`` does (the torch-hub DINO VBench loads), not as
+  timm does;
 - background consistency: CLIP ViT-B/32 image features of whole frames;
-- dynamic degree: RAFT (torchvision ``raft_large``, 20 flow updates as VBench's ``iters=20``).
+- dynamic degree: RAFT (torchvision ``raft_large``, 20 flow updates as VBench's ``iters=20``);
+  the flow of the padded frames is scored, as VBench's ``DynamicDegree.infer`` does;
+- motion smoothness: AMT-S (``AmtInterpolator``), the network code from the ``vbench`` package
+  (an optional dependency), the weights from a local file.
 
 Embedded protocol (shapes suite): ``shapes-clip`` image features of the object region on a
 neutral background (subject) and of the frame with the objects painted out (background), so the
@@ -14,14 +19,16 @@ two dimensions measure different things; Farneback flow for dynamic degree and s
 
 from __future__ import annotations
 
+import math
 import os
+import types
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from vbench_lite.fsutil import local_weights_file, sha256_file
-from vbench_lite.metrics.clip_models import ClipBackbone
+from vbench_lite.metrics.clip_models import PREPROCESSING, ClipBackbone
 from vbench_lite.metrics.vbench import segment
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -30,7 +37,10 @@ _HINT = "pass {option} PATH to an existing local file (nothing is downloaded)"
 
 
 class ClipFrameFeatures:
-    """CLIP image features of every frame; ``region`` = ``full``, ``object`` or ``background``."""
+    """CLIP image features of every frame; ``region`` = ``full``, ``object`` or ``background``.
+
+    Frames are preprocessed as VBench's ``clip_transform`` does (bicubic without antialiasing,
+    on float frames), not as CLIPSIM's PIL-like open_clip transform."""
 
     REGIONS = ("full", "object", "background")
 
@@ -48,7 +58,7 @@ class ClipFrameFeatures:
         return video
 
     def __call__(self, video: torch.Tensor) -> torch.Tensor:
-        return self.clip.encode_images(self.frames(video))
+        return self.clip.encode_images(self.frames(video), style="vbench")
 
     def protocol(self) -> dict[str, Any]:
         regions = {
@@ -56,7 +66,8 @@ class ClipFrameFeatures:
             "object": "objects on a neutral gray background (border-median background removed)",
             "background": "objects (dilated 1 px) painted over with the border-median background",
         }
-        return {**self.clip.protocol(), "region": regions[self.region]}
+        return {**self.clip.protocol(), "region": regions[self.region],
+                "preprocessing": PREPROCESSING["vbench"].format(size=self.clip.image_size)}
 
 
 
@@ -93,13 +104,17 @@ class DinoFeatures:
                 f"unexpected {sorted(unexpected)[:5]}"
             )
         self.model.eval().requires_grad_(False).to(device)
+        # timm resamples the position embeddings with its own rule (antialiased bicubic to the
+        # exact grid); DINO's rule differs on non-square grids, so the model uses DINO's
+        self.model._pos_embed = types.MethodType(_dino_pos_embed, self.model)
         self.device, self.batch_size, self.sha256 = device, batch_size, sha256_file(p)
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
         """VBench ``utils.dino_transform(224)``: ``Resize(224)`` (bilinear), /255, ImageNet norm."""
         import torchvision.transforms.functional as TF
 
-        x = TF.resize(frames, 224, antialias=False).float() / 255.0
+        # on float frames, as VBench's load_video returns them (a uint8 resize would round)
+        x = TF.resize(frames.float(), 224, antialias=False) / 255.0
         # DINO's stride-16 patch conv ignores the right/bottom remainder of a non-multiple side;
         # timm's dynamic size asserts instead, so drop the same pixels explicitly
         h, w = x.shape[-2:]
@@ -117,7 +132,41 @@ class DinoFeatures:
     def protocol(self) -> dict[str, Any]:
         return {"backbone": self.name, "architecture": "timm vit_base_patch16_224.dino",
                 "weights_sha256": self.sha256,
-                "preprocessing": "shortest side -> 224 bilinear, ImageNet mean/std (VBench dino_transform)"}
+                "preprocessing": "shortest side -> 224 bilinear (float, no antialias), ImageNet mean/std "
+                                 "(VBench dino_transform)",
+                "position_embedding": "DINO interpolate_pos_encoding (bicubic, +0.1 scale offset)"}
+
+
+def dino_interpolate_pos_encoding(pos_embed: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
+    """DINO's ``VisionTransformer.interpolate_pos_encoding`` for a ``rows`` x ``cols`` patch grid.
+
+    ``pos_embed`` ``[1, 1 + N, D]`` (class token first, a square grid of N patches). As in DINO
+    (facebookresearch/dino ``vision_transformer.py``): unchanged for the native square grid;
+    otherwise the patch embeddings are resized bicubically (no antialias) by the *scale factors*
+    ``(rows + 0.1) / sqrt(N)`` and ``(cols + 0.1) / sqrt(N)`` (the 0.1 avoids a floating-point
+    floor one short, dino issue #8); the sampling grid follows those factors, not the sizes.
+    """
+    n = pos_embed.shape[1] - 1
+    side = int(math.sqrt(n))
+    if rows == cols == side:
+        return pos_embed
+    cls, grid = pos_embed[:, :1], pos_embed[:, 1:]
+    dim = grid.shape[-1]
+    grid = torch.nn.functional.interpolate(
+        grid.reshape(1, side, side, dim).permute(0, 3, 1, 2),
+        scale_factor=((rows + 0.1) / side, (cols + 0.1) / side),
+        mode="bicubic",
+    )
+    if tuple(grid.shape[-2:]) != (rows, cols):
+        raise ValueError(f"DINO position-embedding interpolation gave {tuple(grid.shape[-2:])}, expected {(rows, cols)}")
+    return torch.cat([cls, grid.permute(0, 2, 3, 1).reshape(1, -1, dim)], dim=1)
+
+
+def _dino_pos_embed(self: Any, x: torch.Tensor) -> torch.Tensor:
+    """timm ``VisionTransformer._pos_embed`` (dynamic size, class token) with DINO's resampling."""
+    b, rows, cols, c = x.shape
+    x = torch.cat([self.cls_token.expand(b, -1, -1), x.reshape(b, -1, c)], dim=1)
+    return self.pos_drop(x + dino_interpolate_pos_encoding(self.pos_embed, rows, cols))
 
 
 class RaftFlow:
@@ -140,7 +189,9 @@ class RaftFlow:
         if min(h, w) < 128:
             raise ValueError(f"RAFT needs frames of at least 128 px (its correlation pyramid), got {h}x{w}; "
                              "use the embedded protocol (Farneback flow) for small videos")
-        # RAFT's InputPadder: replicate-pad to a multiple of 8, then crop the flow back
+        # RAFT's InputPadder ("sintel" mode): replicate-pad to a multiple of 8. VBench scores the
+        # flow of the padded frames (DynamicDegree.infer never unpads), so the flow is returned
+        # at the padded size; the threshold still uses the unpadded frame size, as VBench's does
         ph, pw = (-h) % 8, (-w) % 8
         pad = (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2)
 
@@ -148,8 +199,79 @@ class RaftFlow:
             x = x.float().to(self.device) / 127.5 - 1.0  # torchvision RAFT expects [-1, 1]
             return torch.nn.functional.pad(x, pad, mode="replicate")
 
-        flow = self.model(prep(frames0), prep(frames1), num_flow_updates=self.updates)[-1]
-        return flow[..., pad[2] : pad[2] + h, pad[0] : pad[0] + w].float().cpu()
+        return self.model(prep(frames0), prep(frames1), num_flow_updates=self.updates)[-1].float().cpu()
 
     def protocol(self) -> dict[str, Any]:
-        return {"flow": self.name, "weights_sha256": self.sha256, "flow_updates": self.updates}
+        return {"flow": self.name, "weights_sha256": self.sha256, "flow_updates": self.updates,
+                "padding": "replicate to a multiple of 8; the padded flow is scored (VBench)"}
+
+
+AMT_MODULE = "vbench.third_party.amt.networks.AMT-S"
+AMT_PARAMS = {"corr_radius": 3, "corr_lvls": 4, "num_flows": 3}  # VBench's AMT-S.yaml network params
+
+
+def build_amt_s() -> torch.nn.Module:
+    """A randomly initialised AMT-S (Li et al. 2023, "AMT: All-Pairs Multi-Field Transforms"), the
+    network code from the ``vbench`` package (VBench ships AMT as ``vbench.third_party.amt``;
+    install it with ``pip install --no-deps vbench``; its other dependencies are not needed here)."""
+    import importlib
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        module = importlib.import_module(AMT_MODULE)
+    except ImportError as exc:
+        raise ImportError(
+            f"AMT-S motion smoothness needs the network code of the vbench package ({exc}); "
+            "install it with `pip install --no-deps vbench==0.1.5` (nothing else of it is used)"
+        ) from exc
+    finally:  # vbench.utils calls logging.basicConfig at import: leave the root logger as it was
+        for h in root.handlers[:]:
+            if h not in handlers:
+                root.removeHandler(h)
+        root.setLevel(level)
+    return module.Model(**AMT_PARAMS)
+
+
+class AmtInterpolator:
+    """AMT-S midpoint interpolation of two uint8 frames (VBench motion smoothness), weights from a
+    local file (VBench's ``amt-s.pth``: ``{"state_dict": ...}``).
+
+    As ``vbench/motion_smoothness.py`` at scale 1 (its CPU setting, and any GPU with enough
+    memory): frames /255, replicate-padded to a multiple of 16 (AMT's ``InputPadder``, centred),
+    ``model(f0, f1, embt=0.5, scale_factor=1, eval=True)["imgt_pred"]``, unpadded, x255, clipped
+    and truncated to uint8 (``tensor2img``'s ``astype(np.uint8)``, not rounded).
+    """
+
+    name = "amt-s"
+
+    def __init__(self, weights: str | os.PathLike[str] | None, *, device: str = "cpu") -> None:
+        p = local_weights_file(weights, "AMT-S (motion smoothness)", _HINT.format(option="--amt-weights"))
+        self.model = build_amt_s()
+        missing, unexpected = self.model.load_state_dict(_state_dict(p), strict=False)
+        if missing or unexpected:
+            raise ValueError(f"AMT-S weights {p} do not fit AMT-S: missing {sorted(missing)[:5]}, "
+                             f"unexpected {sorted(unexpected)[:5]}")
+        self.model.eval().requires_grad_(False).to(device)
+        self.device, self.sha256 = device, sha256_file(p)
+
+    @torch.no_grad()
+    def __call__(self, frame0: torch.Tensor, frame1: torch.Tensor) -> torch.Tensor:
+        h, w = frame0.shape[-2:]
+        ph, pw = (-h) % 16, (-w) % 16
+        pad = (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2)
+
+        def prep(x: torch.Tensor) -> torch.Tensor:
+            x = x[None].float().to(self.device) / 255.0
+            return torch.nn.functional.pad(x, pad, mode="replicate")
+
+        embt = torch.full((1, 1, 1, 1), 0.5, device=self.device)
+        mid = self.model(prep(frame0), prep(frame1), embt, scale_factor=1.0, eval=True)["imgt_pred"]
+        mid = mid[0, :, pad[2] : pad[2] + h, pad[0] : pad[0] + w].cpu()
+        return (mid * 255.0).clamp(0, 255).to(torch.uint8)  # truncation, as tensor2img
+
+    def protocol(self) -> dict[str, Any]:
+        return {"interpolation": "AMT-S (VBench motion smoothness)", "backbone": self.name,
+                "weights_sha256": self.sha256, "network_code": AMT_MODULE,
+                "scale_factor": 1.0, "padding": "replicate to a multiple of 16"}

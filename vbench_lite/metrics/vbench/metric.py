@@ -3,9 +3,12 @@ dimension plus Quality, Semantic and Total.
 
 Options (``MetricContext.options``):
 - ``vbench_protocol``: ``embedded`` (default; shapes-clip object / masked-background features,
-  Farneback flow) or ``real`` (DINO ViT-B/16 from ``dino_weights``, CLIP ViT-B/32 from
-  ``clip_weights``, RAFT from ``raft_weights``; motion smoothness stays on the Farneback
-  substitute for AMT-S);
+  Farneback flow and interpolation) or ``real`` (DINO ViT-B/16 from ``dino_weights``, CLIP
+  ViT-B/32 from ``clip_weights``, RAFT from ``raft_weights``);
+- ``amt_weights``: AMT-S weights (VBench's ``amt-s.pth``) for motion smoothness, VBench's
+  interpolator (network code from the optional ``vbench`` package); without it motion smoothness
+  uses the Farneback midpoint warp, recorded as such (with the shapes-calibrated constants on
+  the embedded protocol, VBench's AMT-S constants marked "applied to farneback" on the real one);
 - ``clip_backbone`` / ``clip_weights``: the CLIP of overall consistency (as CLIPSIM);
 - ``shapes_video_weights``: the shapes-video detector for object class (default: shipped);
 - ``fps``: frame rate of the videos when no suite says it (dynamic degree samples ~8 fps);
@@ -44,6 +47,7 @@ class Backbones:
     background: Any
     flow: Any
     clip: ClipBackbone
+    interpolator: Any
     ids: dict[str, str]
     detector: Any = None
     options: dict[str, Any] = field(default_factory=dict)
@@ -56,8 +60,7 @@ class Backbones:
         if dimension == "dynamic_degree":
             return self.flow.protocol()
         if dimension == "motion_smoothness":
-            return {"interpolation": "Farneback flow, both neighbours warped to the midpoint "
-                    "(substitute for VBench's AMT-S)"}
+            return self.interpolator.protocol()
         if dimension == "overall_consistency":
             return {**self.clip.protocol(), "score": "CLIPSIM of the whole caption (VBench uses ViCLIP)"}
         if dimension == "temporal_flickering":
@@ -70,8 +73,13 @@ class Backbones:
 def backbones_from_options(options: dict[str, Any], device: str = "cpu") -> Backbones:
     from vbench_lite.metrics.clip_models import load_shapes_clip, load_vit_b_32
     from vbench_lite.metrics.clipsim import clip_backbone_from_options
-    from vbench_lite.metrics.flow import FarnebackFlow
-    from vbench_lite.metrics.vbench.backbones import ClipFrameFeatures, DinoFeatures, RaftFlow
+    from vbench_lite.metrics.flow import FarnebackFlow, FarnebackInterpolator
+    from vbench_lite.metrics.vbench.backbones import (
+        AmtInterpolator,
+        ClipFrameFeatures,
+        DinoFeatures,
+        RaftFlow,
+    )
 
     protocol = options.get("vbench_protocol", "embedded")
     if protocol not in PROTOCOLS:
@@ -90,16 +98,18 @@ def backbones_from_options(options: dict[str, Any], device: str = "cpu") -> Back
         vit = clip if clip.name == "vit-b-32" else load_vit_b_32(options.get("clip_weights"), device=device)
         background = ClipFrameFeatures(vit, "full")
         flow = RaftFlow(options.get("raft_weights"), device=device)
+    amt = options.get("amt_weights")
+    interpolator = AmtInterpolator(amt, device=device) if amt else FarnebackInterpolator()
     ids = {
         "subject_consistency": subject.name,
         "background_consistency": background.name,
         "temporal_flickering": "pixels",
-        "motion_smoothness": "farneback",
+        "motion_smoothness": interpolator.name,
         "dynamic_degree": flow.name,
         "overall_consistency": clip.name,
     } | {d: "detector" for d in ("object_class", "multiple_objects", "color", "spatial_relationship",
                                   "motion_direction")}
-    bb = Backbones(protocol, subject, background, flow, clip, ids, options=dict(options))
+    bb = Backbones(protocol, subject, background, flow, clip, interpolator, ids, options=dict(options))
     _CACHE[key] = bb
     return bb
 
@@ -129,7 +139,6 @@ def score_videos(
 ) -> dict[str, np.ndarray]:
     """Per-video scores of every requested dimension (NaN where a dimension does not apply)."""
     from vbench_lite.metrics.clipsim import clipsim_scores
-    from vbench_lite.metrics.flow import interpolate_midpoint
 
     validate(videos)
     b, t = videos.shape[:2]
@@ -147,7 +156,7 @@ def score_videos(
         if "temporal_flickering" in dimensions:
             out["temporal_flickering"][i] = quality.temporal_flickering(v)
         if "motion_smoothness" in dimensions:
-            out["motion_smoothness"][i] = quality.motion_smoothness(v, interpolate_midpoint)
+            out["motion_smoothness"][i] = quality.motion_smoothness(v, bb.interpolator)
         if "dynamic_degree" in dimensions:
             out["dynamic_degree"][i] = quality.dynamic_degree(v, bb.flow, fps=fps)
     if "overall_consistency" in dimensions:
@@ -220,7 +229,12 @@ class VBenchLite(Metric):
                 why = "the shapes-video detector, or " if d == "object_class" else ""
                 warnings.append(f"{d}: no video has the inputs it needs ({why}ground-truth attributes); left out")
                 continue
+            if d == "object_class":
+                _detector(bb, ctx.device)  # its identity is recorded even when every score came from the cache
             const = agg.constant_for(d, bb.ids[d], calibrated)
+            if d == "motion_smoothness" and bb.protocol == "real" and bb.ids[d] != "amt-s":
+                warnings.append(f"motion_smoothness: interpolated with {bb.ids[d]}, not VBench's AMT-S "
+                                "(pass amt_weights); VBench's constants applied to it")
             mean, sem = mean_and_sem(x)
             means[d], constants[d] = mean, const
             protocol = {"suite": "VBench-lite", "vbench_protocol": bb.protocol, **bb.describe(d),
@@ -242,9 +256,12 @@ class VBenchLite(Metric):
         for part in ("quality", "semantic", "total"):
             dims = {"quality": agg.QUALITY_DIMENSIONS, "semantic": agg.SEMANTIC_DIMENSIONS}.get(part, agg.DIMENSIONS)
             value = scores[part]
+            present = [d for d in dims if d in means]
+            note = {"total": "VBench-lite Total over the dimensions listed (motion_direction is VBench-lite's "
+                             "own), not VBench's 16-dimension Total"}.get(part)
             results.append(MetricResult(
                 name=f"vbench_{part}", version=self.version, value=value, higher_is_better=True,
-                protocol={**shared, "dimensions": [d for d in dims if d in means]},
+                protocol={**shared, "dimensions": present, **({"note": note} if note else {})},
                 warnings=list(warnings) + ([] if value is not None else [f"{part}: no dimension of it could be computed"]),
             ))
         if warnings:

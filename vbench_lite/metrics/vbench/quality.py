@@ -25,7 +25,7 @@ MIN_FRAMES = {
 }
 
 FrameFeatures = Callable[[torch.Tensor], torch.Tensor]  # uint8 [T, 3, H, W] -> [T, D]
-FlowEstimator = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # -> [N, 2, H, W] pixels
+FlowEstimator = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # -> [N, 2, H', W'] pixels (RAFT: padded)
 
 
 def check_video(video: torch.Tensor, dimension: str) -> torch.Tensor:
@@ -114,9 +114,10 @@ def dynamic_degree(video: torch.Tensor, flow: FlowEstimator | None = None, *, fp
     """VBench ``dynamic_degree.py``: 1.0 if the video is dynamic, else 0.0.
 
     Per frame pair at ~8 fps, the mean of the top 5% flow magnitudes; dynamic when at least
-    round(4 T / 16) pairs exceed 6 min(H, W) / 256 (``set_params``). As VBench's ``check_move``
-    does, the last two pairs are not counted (``score_list[:-2]``). VBench's flow is RAFT;
-    the default here is Farneback (``flow.FarnebackFlow``).
+    round(4 T / 16) pairs exceed 6 min(H, W) / 256 (``set_params``); every pair counts, as in
+    VBench's ``check_move`` (the ``score_list[:-2]`` of ``vbench/cli/static_filter.py`` drops the
+    first-to-last pairs that script appends, not frames of the clip). VBench's flow is RAFT; the
+    default here is Farneback (``flow.FarnebackFlow``).
     """
     check_video(video, "dynamic_degree")
     frames = sample_8fps(video, fps)
@@ -132,10 +133,10 @@ def dynamic_degree(video: torch.Tensor, flow: FlowEstimator | None = None, *, fp
 
 
 def is_dynamic(pair_scores: np.ndarray, *, num_frames: int, height: int, width: int) -> bool:
-    """VBench's ``check_move`` rule on per-pair top-5% flow magnitudes: it counts inside the loop
-    over ``score_list[:-2]``, so an empty list is never dynamic (Python's ``round``, half to even,
-    as VBench)."""
+    """VBench's ``DynamicDegree.check_move`` on per-pair top-5% flow magnitudes: dynamic when at
+    least ``count_num`` of all the pairs exceed ``thres``; it counts inside the loop over the
+    pairs, so an empty list is never dynamic (Python's ``round``, half to even, as VBench)."""
     thres = 6.0 * min(height, width) / 256.0
     count_num = round(4 * num_frames / 16.0)
-    counted = np.asarray(pair_scores)[:-2]
+    counted = np.asarray(pair_scores)
     return bool(counted.size) and int((counted > thres).sum()) >= count_num
