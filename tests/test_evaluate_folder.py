@@ -79,7 +79,7 @@ def test_names_that_are_not_prompts_are_never_taken_as_prompts(tmp_path: Path) -
         write_video(d / f"{i:04d}.mp4", v)
     prompts, reason = prompts_for(sorted(d.iterdir()), None)
     assert prompts is None and "--prompts" in reason and "0000.mp4" in reason
-    with pytest.raises(ValueError, match=r"metric 'clipsim' needs prompts.*--prompts FILE"):
+    with pytest.raises(ValueError, match=r"metric 'clip(score|sim)' needs prompts.*--prompts FILE"):
         evaluate_folder(d, progress=False)
     # metrics that need no prompts still run on such a folder
     out = evaluate_folder(d, metrics=("toy-mean",), progress=False)

@@ -123,6 +123,9 @@ def frame_indices(num_total: int, num_frames: int | None, sampling: str) -> list
         n = min(num_frames, num_total)
         edges = np.linspace(0, num_total, n + 1).astype(int)
         idx = [int(a + b - 1) // 2 for a, b in zip(edges[:-1], edges[1:])]
+        if n < num_frames:
+            logger.warning("a %d-frame video sampled to %d 'middle' frames: padded with its last frame, "
+                           "as VBench's get_frame_indices does", num_total, num_frames)
         return idx + [idx[-1]] * (num_frames - n)
     raise ValueError(f"unknown frame sampling {sampling!r}; use 'all', 'first', 'middle' or 'stride:K'")
 
