@@ -192,3 +192,23 @@ def test_compare_cli_bad_input_is_one_line_exit_2(argv: list[str], message: str,
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert time.perf_counter() - t0 < 30  # refused before any generation
+
+
+def test_leaderboard_refuses_speedups_of_different_settings_and_names_unstable_ones(tmp_path: Path) -> None:
+    from tests.test_leaderboard_fixtures import make_run, save
+    from vbench_lite.leaderboard import collect, table, tables
+
+    root = tmp_path / "results"
+    save(root, make_run("baseline", metrics={}, latency=1.0))
+    fast = make_run("tpdiff", metrics={}, latency=0.5, speedup=(2.0, 1.9, 2.1))
+    fast.profile["speedup"].update(unstable=True, unstable_reasons=["load average 4.20 on 2 usable cores"])
+    save(root, fast)
+    lb = table.build(collect.latest_eligible(collect.load_runs(root, suite="shapes")), suite="shapes")
+    assert "Speedups measured on a busy machine (flagged unstable): tpdiff (load average 4.20 on 2 usable cores)" \
+        in lb.caption
+    assert "2.00× [1.90, 2.10]" in tables.render_md(lb)
+    other = make_run("vdmini", metrics={}, latency=0.5, speedup=(1.5, 1.4, 1.6))
+    other.profile["speedup"]["batch"] = 4  # paired at another batch size: not the same measurement
+    save(root, other)
+    with pytest.raises(table.ProtocolMismatchError, match=r"Speedup↑ mixes protocols.*batch"):
+        table.build(collect.latest_eligible(collect.load_runs(root, suite="shapes")), suite="shapes")

@@ -112,7 +112,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("gflops", "GFLOPs", "lower", lambda r, _b: fields.gflops(r), None, group=COST),
     Column("latency_s", "Latency (s)", "lower", lambda r, _b: fields.latency(r), None, group=COST,
            protocol=lambda r: fields.latency_setting(r) if fields.latency(r) is not None else None),
-    Column("speedup", "Speedup", "higher", _speedup, 2, unit="×", group=COST, interval=_speedup_interval),
+    # protocol: rows paired against another reference build, batch, device or thread count never share the column
+    Column("speedup", "Speedup", "higher", _speedup, 2, unit="×", group=COST, interval=_speedup_interval,
+           protocol=fields.speedup_setting),
     _metric_column("fvd", "FVD", "lower", 1, show_std=True, group=DIST),
     _metric_column("kvd", "KVD", "lower", None, show_std=True, rescale=True, group=DIST),
     _metric_column("clipsim", "CLIPSIM", "higher", 3, group=VBENCH),
@@ -381,6 +383,10 @@ def _caption(lb: Leaderboard, runs: list[LoadedRun], have_baseline: bool) -> str
         if any(r.cells["speedup"].interval for r in lb.rows if "speedup" in r.cells):
             text += " [paired-bootstrap 95% interval]"
         text += ". "
+        unstable = {r.method_id: fields.speedup_unstable(r.result) for r in runs}
+        if flagged := {k: v for k, v in unstable.items() if v}:
+            text += ("Speedups measured on a busy machine (flagged unstable): "
+                     + "; ".join(f"{k} ({', '.join(v)})" for k, v in flagged.items()) + ". ")
     spreads = (["FVD ± bootstrap std"] if "fvd" in protocols else []) + \
               (["KVD ± std over kernel subsets"] if "kvd" in protocols else [])
     if spreads:
