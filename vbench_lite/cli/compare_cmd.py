@@ -61,8 +61,11 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"--warmup must be 0 or more, got {args.warmup}")
     if args.threads is not None and args.threads < 1:
         raise UsageError(f"--threads must be at least 1, got {args.threads}")
+    from vbench_lite.profile.latency import check_device
+
     run = RunSpec.for_method(args.method, device=args.device)  # validates name syntax and device
     ref = RunSpec.for_method(args.reference, device=args.device)
+    check_device(run.device)  # CUDA asked for but absent: refused before any model is loaded
     if run.method_id == ref.method_id:
         raise UsageError(f"--method and --reference are both {run.method_id!r}; compare two different methods")
     gen_spec = GenerationSpec(frames=args.frames, resolution=args.resolution)
