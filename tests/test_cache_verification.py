@@ -62,3 +62,17 @@ def test_truncated_reference_statistics_are_recomputed(caplog: pytest.LogCapture
     assert (again.mu == first.mu).all() and (again.sigma == first.sigma).all()
     _flip(again.path)
     assert (suite_reference_stats(ShapesSuite(), det, num=16).mu == first.mu).all()
+
+
+def test_corrupt_clip_training_data_cache_is_rebuilt(caplog: pytest.LogCaptureFixture) -> None:
+    import torch
+
+    from vbench_lite.metrics.clip_train import training_data
+
+    first = training_data(num_videos=16)
+    (path,) = cache_dir("shapes_clip").glob("data-*-train-16-*.pt")
+    _flip(path)
+    with caplog.at_level(logging.WARNING):
+        again = training_data(num_videos=16)
+    assert "SHA-256 does not match" in caplog.text
+    assert torch.equal(first["frames"], again["frames"]) and first["captions"] == again["captions"]

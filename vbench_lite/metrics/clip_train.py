@@ -18,6 +18,7 @@ the caption. Training checkpoints to the cache every ``CHECKPOINT_EVERY`` steps 
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import os
@@ -28,7 +29,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from vbench_lite.fsutil import atomic_write_bytes, atomic_write_json, cache_dir, sha256_file
+from vbench_lite.fsutil import (
+    atomic_write_bytes,
+    atomic_write_json,
+    cache_dir,
+    read_cache_bytes,
+    sha256_file,
+    write_cache_bytes,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +97,8 @@ def training_data(num_videos: int = NUM_TRAIN_VIDEOS) -> dict[str, Any]:
     suite = ShapesSuite()
     key = f"shapes-v{suite.version}-train-{num_videos}-f{'-'.join(map(str, TRAIN_FRAMES))}-r32"
     path = cache_dir("shapes_clip") / f"data-{key}.pt"
-    if path.is_file():
-        return torch.load(path, weights_only=False)
+    if (cached := _load_verified(path)) is not None:
+        return cached
     logger.info("rendering %d training videos for shapes-clip (cached at %s)", num_videos, path)
     items = suite.items("train", num_videos)
     frames = []
@@ -103,10 +111,27 @@ def training_data(num_videos: int = NUM_TRAIN_VIDEOS) -> dict[str, Any]:
         "full_captions": [it.prompt for it in items],
         "negatives": [_hard_negatives(it.attributes) for it in items],
     }
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    torch.save(data, tmp)
-    os.replace(tmp, path)
+    _save_verified(path, data)
     return data
+
+
+def _save_verified(path: Path, obj: Any) -> None:
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    write_cache_bytes(path, buf.getvalue())
+
+
+def _load_verified(path: Path) -> Any | None:
+    """A cache file written by :func:`_save_verified` whose SHA-256 still matches, else None (a
+    corrupt or truncated file is rebuilt with a warning, never a traceback)."""
+    data = read_cache_bytes(path)
+    if data is None:
+        return None
+    try:
+        return torch.load(io.BytesIO(data), weights_only=False)  # our own cache file, verified above
+    except Exception as exc:
+        logger.warning("ignoring unreadable cache file %s (%s); rebuilding", path, exc)
+        return None
 
 
 def heldout_data(num: int | None = None) -> tuple[torch.Tensor, list[str]]:
@@ -250,8 +275,7 @@ def train_shapes_clip(*, steps: int | None = None, seed: int = 0, out: str | os.
 
     ckpt = cache_dir("shapes_clip") / f"ckpt-{RECIPE}-seed{seed}-steps{steps}.pt"
     start = 0
-    if ckpt.is_file():
-        state = torch.load(ckpt, weights_only=False)
+    if (state := _load_verified(ckpt)) is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         start = int(state["step"])
@@ -285,9 +309,7 @@ def train_shapes_clip(*, steps: int | None = None, seed: int = 0, out: str | os.
             logger.info("shapes-clip step %d held-out %s", step + 1, acc)
         if (step + 1) % CHECKPOINT_EVERY == 0 and step + 1 < steps:
             buf = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step + 1}
-            tmp = ckpt.with_suffix(".tmp")
-            torch.save(buf, tmp)
-            os.replace(tmp, ckpt)
+            _save_verified(ckpt, buf)
 
     model.eval()
     kept = _zero_unseen_token_rows(model, tok, captions + [c for n in negatives for c in n])
