@@ -66,7 +66,9 @@ def render(table: dict, out: Path) -> str:
         tabulate(rows, headers=head, tablefmt="github"),
         "",
         "content / motion: each measure's degradation (FVD, KVD up; dynamic degree changed; direction match, "
-        "smoothness down) divided by its largest over the blocks, averaged; importance = their mean.",
+        "smoothness down) in standard errors of the teacher's value (bootstrap std for FVD/KVD, standard error "
+        "of the mean for the VBench dimensions, at least 1/N), averaged over FVD+KVD and over the three motion "
+        "measures; importance = their mean.",
         "",
         tabulate([[g, s["blocks"], f"{s['content']:.3f}", f"{s['motion']:.3f}", f"{s['motion_share']:.3f}"]
                   for g, s in summ.items() if g != "observation_holds"],
@@ -100,7 +102,8 @@ def plot(table: dict, sc: dict, path: Path) -> None:
             ax.annotate(b, (100 * r["flops_saved"], sc[b][what]), fontsize=6, xytext=(3, 2),
                         textcoords="offset points")
         ax.set_xlabel("denoiser FLOPs saved by skipping (%)")
-        ax.set_ylabel(f"{what} importance (0..1)")
+        ax.set_ylabel(f"{what} importance (teacher std. errors)")
+        ax.set_yscale("symlog", linthresh=1.0)
         ax.set_title(f"{what}: blue = shallow level 0, red = deep level + mid")
         ax.grid(alpha=0.3)
     fig.tight_layout()

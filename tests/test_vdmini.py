@@ -39,13 +39,17 @@ def test_locate_blocks() -> None:
     assert BlockRow.locate("up.0.temporal.1", 2) == ("up", 0, "temporal")
 
 
-def test_scores_normalise_each_measure_by_its_largest_degradation() -> None:
+def test_scores_are_degradations_in_teacher_standard_errors() -> None:
     t = synthetic_table(fvd={"down.0.res.0": 50.0, "mid.res.0": 25.0}, motion={"mid.res.0": 0.5})
+    t["rows"][TEACHER]["metric_std"] = {"fvd": 10.0, "kvd": 2.0, "vbench_motion_direction": 0.0}
+    t["protocol"] = {"num_videos": 100}
     sc = scores(t)
-    assert sc["down.0.res.0"]["content"] == pytest.approx(0.5)  # FVD max (1 of 2 content measures)
-    assert sc["mid.res.0"]["content"] == pytest.approx(0.25)
-    assert sc["mid.res.0"]["motion"] == pytest.approx(1 / 3)  # direction max (1 of 3 motion measures)
+    assert sc["down.0.res.0"]["content"] == pytest.approx((50.0 / 10.0) / 2)  # FVD only (1 of 2 content measures)
+    assert sc["mid.res.0"]["content"] == pytest.approx((25.0 / 10.0) / 2)
+    # direction std 0 -> floor 1/N = 0.01: a 0.5 drop is 50 standard errors (1 of 3 motion measures)
+    assert sc["mid.res.0"]["motion"] == pytest.approx(50.0 / 3)
     assert sc["down.0.res.0"]["motion"] == 0.0
+    assert sc["up.0.res.1"]["content"] == pytest.approx((1.0 / 10.0) / 2)
     summ = depth_summary(t)
     assert summ["deep"]["blocks"] == 7 and summ["shallow"]["blocks"] == 8
     assert summ["observation_holds"]  # the deep block carries the motion degradation
@@ -114,3 +118,95 @@ def test_icd_is_a_per_frame_mean_squared_error() -> None:
         icd_loss({"a": ft["a"][0]}, {"a": ft["a"][0]}, [("a", "a")])
     with pytest.raises(ValueError, match="at least one"):
         icd_loss(fs, ft, [])
+
+
+# -- the student, its fine-tuning step (on the backbone's pruning, taps and discriminator) -------------
+
+def tiny_clips(n: int = 8, frames: int = 4):
+    from vbench_lite.methods.backbone.latents import LatentClips
+
+    g = torch.Generator().manual_seed(0)
+    prompts = ["a red circle moving left slowly on a black background"] * n
+    return LatentClips(torch.randn(n, 4, frames, 4, 4, generator=g), prompts, list(range(n)), "test-clips", "ae")
+
+
+def tiny_table(unet) -> dict:
+    """A table for the tiny UNet whose level-0 pair 1 (down and up) are the least important."""
+    rows: dict = {TEACHER: {"metrics": dict(REF), "metric_std": {}}}
+    for b in unet.skippable_blocks():
+        side, level, kind = BlockRow.locate(b, len(unet.config.widths))
+        m = dict(REF)
+        m["fvd"] += 1.0 if b.endswith(".1") else 30.0
+        rows[b] = {"block": b, "kind": kind, "side": side, "level": level, "params": 1, "flops_saved": 0.05,
+                   "latency_saved": 0.05, "metrics": m, "metric_std": {}}
+    return {"rows": rows, "levels": len(unet.config.widths)}
+
+
+def test_pruning_removes_exactly_the_chosen_blocks_and_runs_at_every_frame_count() -> None:
+    from vbench_lite.methods.backbone.prune import prune_model
+
+    teacher = tiny_model()
+    blocks = prune_shallow_blocks(tiny_table(teacher.unet), 0.8)
+    assert blocks == ["down.0.res.1", "down.0.temporal.1", "up.0.res.1", "up.0.temporal.1"]
+    student = prune_model(teacher, blocks)
+    assert student.unet.skippable_blocks() == [b for b in teacher.unet.skippable_blocks() if b not in blocks]
+    removed = sum(p.numel() for b in blocks for p in teacher.unet.get_submodule(b).parameters())
+    assert sum(p.numel() for p in student.unet.parameters()) == sum(p.numel() for p in teacher.unet.parameters()) - removed
+    text = teacher.encode_text(teacher.tokenize(["a blue square moving up quickly on a gray background"] * 2))
+    for frames in (1, 2, 5, 8, 16):
+        x = torch.randn(2, 4, frames, 4, 4, generator=torch.Generator().manual_seed(frames))
+        t = torch.full((2,), 0.3)
+        with torch.no_grad():
+            v = student.velocity(x, t, text)
+            ref = teacher.velocity(x, t, text, skip=blocks)
+        assert v.shape == x.shape
+        torch.testing.assert_close(v, ref, rtol=0, atol=0)  # pruned == teacher with those blocks skipped
+
+
+def test_icd_is_zero_for_identical_networks_and_positive_after_pruning() -> None:
+    from vbench_lite.methods.backbone.flow_task import FlowRecipe
+    from vbench_lite.methods.backbone.prune import prune_model
+    from vbench_lite.methods.vdmini.task import ICMDWeights, VDMiniTask
+
+    teacher = tiny_model()
+    recipe = FlowRecipe(batch_size=4)
+    batch_gen = torch.Generator().manual_seed(3)
+    same = VDMiniTask(prune_model(teacher, []), teacher, tiny_clips(), recipe, ICMDWeights(icd=0.1, mca=0.0))
+    batch = same.batch(0, batch_gen)
+    assert same.losses(batch)["icd"].item() == 0.0
+    pruned = VDMiniTask(prune_model(teacher, ["down.0.res.1", "up.0.temporal.0"]), teacher, tiny_clips(), recipe,
+                        ICMDWeights(icd=0.1, mca=0.0))
+    assert pruned.losses(batch)["icd"].item() > 0.0
+
+
+def test_hinge_losses_on_known_logits() -> None:
+    from vbench_lite.methods.backbone.discriminator import hinge_d_loss, hinge_g_loss
+
+    real, fake = torch.tensor([2.0, 0.5, -1.0]), torch.tensor([-2.0, 0.0, 1.5])
+    # relu(1 - real) = [0, 0.5, 2] -> 2.5/3; relu(1 + fake) = [0, 1, 2.5] -> 3.5/3
+    assert hinge_d_loss(real, fake).item() == pytest.approx(6.0 / 3)
+    assert hinge_g_loss(fake).item() == pytest.approx(0.5 / 3)  # -mean(fake)
+    assert hinge_d_loss(torch.full((4,), 1.0), torch.full((4,), -1.0)).item() == 0.0  # margins met
+
+
+def test_a_fine_tuning_step_changes_only_the_student_and_the_discriminator_heads(tmp_path) -> None:
+    from vbench_lite.methods.backbone.flow_task import FlowRecipe
+    from vbench_lite.methods.backbone.prune import prune_model
+    from vbench_lite.methods.backbone.trainer import TrainConfig, Trainer
+    from vbench_lite.methods.vdmini.mca import MultiFrameAdversary
+    from vbench_lite.methods.vdmini.task import ICMDWeights, VDMiniTask
+
+    teacher = tiny_model()
+    student = prune_model(teacher, ["down.0.res.1", "down.0.temporal.1"])
+    adversary = MultiFrameAdversary(teacher, hidden=8)
+    task = VDMiniTask(student, teacher, tiny_clips(), FlowRecipe(batch_size=4), ICMDWeights(), adversary=adversary)
+    snap = lambda m: {k: v.detach().clone() for k, v in m.state_dict().items()}  # noqa: E731
+    before = {"teacher": snap(teacher), "student": snap(student), "heads": snap(adversary.disc)}
+    Trainer(task, TrainConfig(steps=1, log_every=1, checkpoint_every=1), tmp_path).run()
+    after = {"teacher": snap(teacher), "student": snap(student), "heads": snap(adversary.disc)}
+    changed = {k: [n for n in before[k] if not torch.equal(before[k][n], after[k][n])] for k in before}
+    assert changed["teacher"] == []  # the frozen teacher, which is also the discriminator's backbone
+    assert not [n for n in changed["student"] if n.startswith("text_encoder.")]  # the frozen caption encoder
+    assert any(n.startswith("unet.") for n in changed["student"])
+    assert changed["heads"]
+    assert not any(p.requires_grad for p in teacher.parameters())

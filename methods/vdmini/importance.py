@@ -182,7 +182,9 @@ def measure_block_importance(
         table["denoiser_params"] = sum(p.numel() for p in unet.parameters())
         atomic_write_json(checkpoint, table)
     levels = len(unet.config.widths)
-    for b in [TEACHER, *names]:
+    # Shallowest level first: those rows are all the pruning rule needs (see :mod:`.pruning`).
+    todo = sorted(names, key=lambda b: (BlockRow.locate(b, levels)[1], names.index(b)))
+    for b in [TEACHER, *todo]:
         if b in rows:
             continue
         t0 = time.perf_counter()
@@ -202,40 +204,44 @@ def measure_block_importance(
             ))
         atomic_write_json(checkpoint, table)
         logger.info("block %s measured in %.0f s: %s", b, time.perf_counter() - t0, vals)
+    table["rows"] = {b: rows[b] for b in [TEACHER, *names]}  # execution order
     table["levels"] = levels
     atomic_write_json(checkpoint, table)
     return table
 
 
 def scores(table: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Per block: ``content`` and ``motion`` importance in [0, 1] and their mean ``importance``.
+    """Per block: ``content`` and ``motion`` importance and their mean ``importance``, in units of
+    the teacher's standard error.
 
     Each measure's degradation (FVD and KVD increase; any change of dynamic degree, whose teacher
-    value is the target; a drop of direction match and smoothness) is divided by the largest
-    degradation of that measure over the blocks, so the measures weigh equally whatever their
-    units; ``content`` averages FVD and KVD, ``motion`` the three motion measures.
+    value is the target; a drop of direction match and smoothness) is divided by the standard
+    error of the teacher's value (the bootstrap std of FVD/KVD, the standard error of the mean of a
+    VBench dimension; at least one video's worth, ``1 / N``, so an all-equal teacher score still
+    gives a scale), so the measures weigh alike whatever their units and a block's score does not
+    depend on which other blocks were measured; ``content`` averages FVD and KVD, ``motion`` the
+    three motion measures.
     """
     ref = table["rows"][TEACHER]["metrics"]
-    blocks = {b: r for b, r in table["rows"].items() if b != TEACHER}
+    se = table["rows"][TEACHER]["metric_std"]
+    floor = 1.0 / int(table.get("protocol", {}).get("num_videos", 128))
 
     def degradation(metric: str, value: float) -> float:
         d = value - ref[metric]
         if metric in CONTENT:
-            return max(d, 0.0)
-        if metric == "vbench_dynamic_degree":
-            return abs(d)
-        return max(-d, 0.0)
-
-    raw = {b: {m: degradation(m, r["metrics"][m]) for m in (*CONTENT, *MOTION)} for b, r in blocks.items()}
-    top = {m: max((v[m] for v in raw.values()), default=0.0) for m in (*CONTENT, *MOTION)}
-
-    def norm(b: str, m: str) -> float:
-        return raw[b][m] / top[m] if top[m] > 0 else 0.0
+            d = max(d, 0.0)
+        elif metric == "vbench_dynamic_degree":
+            d = abs(d)
+        else:
+            d = max(-d, 0.0)
+        return d / max(se.get(metric, 0.0), floor)
 
     out = {}
-    for b in blocks:
-        content = sum(norm(b, m) for m in CONTENT) / len(CONTENT)
-        motion = sum(norm(b, m) for m in MOTION) / len(MOTION)
+    for b, r in table["rows"].items():
+        if b == TEACHER:
+            continue
+        content = sum(degradation(m, r["metrics"][m]) for m in CONTENT) / len(CONTENT)
+        motion = sum(degradation(m, r["metrics"][m]) for m in MOTION) / len(MOTION)
         out[b] = {"content": content, "motion": motion, "importance": (content + motion) / 2}
     return out
 

@@ -1,0 +1,139 @@
+"""VDMini and its ablations against the teacher (the baseline), side by side (issue: VDMini).
+
+Prints:
+1. cost: parameters, FLOPs per video, and the paired latency speedup at batch 16 against the
+   teacher (interleaved in one process; target: at least 1.25x faster);
+2. quality on a suite split for the teacher and every shipped variant: FVD with its bootstrap std,
+   KVD, VBench-lite Quality / Semantic and the motion dimensions; the suite's noise floor; the
+   targets: ``vdmini`` (ICD + MCA) the best variant by FVD beyond the noise, within 20% of the
+   teacher's FVD, and the ablation ordering against the paper's (SF-V, UCF-101 FVD).
+
+Usage:
+    python benchmarks/vdmini_vs_baseline.py [--split validation] [--num-videos 256]
+        [--pairs 5] [--threads 1] [--only cost|quality]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import torch
+from tabulate import tabulate
+
+import vbench_lite
+from vbench_lite.profile import count_flops
+from vbench_lite.spec import GenerationSpec
+
+TEACHER = "baseline"
+VARIANTS = ("vdmini", "vdmini:icd", "vdmini:mca", "vdmini:task-only", "vdmini:magnitude")
+# Wu et al. 2025, ablation on SF-V (UCF-101 FVD, lower is better).
+PAPER_FVD = {"teacher": 166, "vdmini": 198, "vdmini:icd": 224, "vdmini:mca": 258, "vdmini:task-only": 290}
+MOTION = ("vbench_dynamic_degree", "vbench_motion_direction", "vbench_motion_smoothness")
+
+
+def shipped(name: str) -> bool:
+    m = vbench_lite.load_method(name)
+    return (Path(m.weights_dir) / "manifest.json").is_file()
+
+
+def cost(pairs: int, threads: int) -> None:
+    from vbench_lite.profile.paired import measure_paired
+
+    gen = GenerationSpec()
+    items = vbench_lite.load_suite("shapes").items("validation", 16)
+    prompts, seeds = [it.prompt for it in items], [it.seed for it in items]
+    teacher = vbench_lite.load_method(TEACHER)
+    teacher.load("cpu")
+    rows = []
+    t_flops = count_flops(lambda: teacher.generate(prompts, seeds, gen)).scaled(16).total
+    rows.append((TEACHER, teacher.describe()["params"], teacher.describe()["params_breakdown"]["unet"],
+                 t_flops / 1e9, 1.0, "1.00x", ""))
+    # The ablations share vdmini's architecture (same pruned blocks): their cost is vdmini's.
+    for name in ("vdmini", "vdmini:magnitude"):
+        if not shipped(name):
+            rows.append((name, "not trained", "", "", "", "", ""))
+            continue
+        m = vbench_lite.load_method(name)
+        m.load("cpu")
+        info = m.describe()
+        flops = count_flops(lambda m=m: m.generate(prompts, seeds, gen)).scaled(16).total
+        p = measure_paired(lambda m=m: m.generate(prompts, seeds, gen), lambda: teacher.generate(prompts, seeds, gen),
+                           names=(name, TEACHER), pairs=pairs, warmup=1, threads=threads, per=16)
+        lo, hi = p.interval
+        rows.append((name, info["params"], info["params_breakdown"]["unet"], flops / 1e9, flops / t_flops,
+                     f"{p.speedup:.2f}x [{lo:.2f}, {hi:.2f}]", "; ".join(p.unstable_reasons) or "stable"))
+    print(f"\n## 1. Cost (batch 16, threads={threads}, {pairs} interleaved pairs)")
+    print(tabulate(rows, headers=("method", "params", "UNet params", "GFLOPs/video", "FLOP ratio",
+                                  "speedup vs teacher [95% CI]", "paired-latency stability"), floatfmt=".4g"))
+    print("target: vdmini at least 1.25x faster than the teacher at batch 16")
+
+
+def quality(split: str, num: int) -> None:
+    names = [TEACHER, *(v for v in VARIANTS if shipped(v))]
+    missing = [v for v in VARIANTS if v not in names]
+    out, table = {}, []
+    for name in names:
+        r = vbench_lite.evaluate_method(name, split=split, num_videos=num, metrics=("fvd", "kvd", "vbench"),
+                                        progress=True)
+        vals = {k: m.value for k, m in r.metrics.items()}
+        fvd = r.metrics["fvd"]
+        out[name] = (fvd.value, fvd.std or 0.0)
+        table.append((name, f"{fvd.value:.1f} ± {fvd.std:.1f}", f"{vals['kvd']:.1f}", f"{vals['vbench_quality']:.4f}",
+                      f"{vals['vbench_semantic']:.4f}", *(f"{vals[k]:.4f}" for k in MOTION),
+                      PAPER_FVD.get("teacher" if name == TEACHER else name, "–")))
+    print(f"\n## 2. Quality on shapes/{split} ({num} videos, same prompts and seeds for every row)")
+    print(tabulate(table, headers=("method", "FVD↓ ± bootstrap std", "KVD↓", "Quality↑", "Semantic↑", "dyn. degree",
+                                   "motion dir.↑", "smoothness↑", "paper FVD (SF-V)")))
+    if missing:
+        print(f"not trained (no shipped weights): {', '.join(missing)}")
+    floor = _noise_floor()
+    if floor:
+        print(f"noise floor: FVD between disjoint real draws {floor[0]:.1f} ± {floor[1]:.1f}")
+    if "vdmini" not in out:
+        print("vdmini is not trained: no targets to check")
+        return
+    v, vs = out["vdmini"]
+    t = out[TEACHER][0]
+    print(f"vdmini FVD / teacher FVD = {v / t:.3f} (target <= 1.20)")
+    rivals = {k: val for k, val in out.items() if k not in (TEACHER, "vdmini")}
+    if rivals:
+        best = min(rivals, key=lambda k: rivals[k][0])
+        margin = rivals[best][0] - v
+        noise = math.hypot(vs, rivals[best][1])
+        verdict = "best, beyond the noise" if margin > noise else ("best, within the noise" if margin > 0 else "not the best")
+        print(f"vdmini vs the best other variant ({best}): FVD margin {margin:+.1f}, combined bootstrap std "
+              f"{noise:.1f} -> {verdict}")
+    ours = sorted((k for k in out if k in PAPER_FVD), key=lambda k: out[k][0])
+    paper = sorted((k for k in out if k in PAPER_FVD), key=lambda k: PAPER_FVD["teacher" if k == TEACHER else k])
+    print(f"FVD ordering here:  {' < '.join(ours)}")
+    print(f"paper's ordering:   {' < '.join(paper)}")
+
+
+def _noise_floor() -> tuple[float, float] | None:
+    assets = Path(vbench_lite.__file__).parent / "assets"
+    for p in sorted(assets.glob("noise_floor*.json")):
+        d = json.loads(p.read_text())
+        return d["fvd"]["mean"], d["fvd"]["std"]
+    return None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--split", default="validation", choices=("validation", "eval"))
+    ap.add_argument("--num-videos", type=int, default=256)
+    ap.add_argument("--pairs", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--only", choices=("cost", "quality"), default=None)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.only in (None, "cost"):
+        cost(args.pairs, args.threads)
+    if args.only in (None, "quality"):
+        quality(args.split, args.num_videos)
+
+
+if __name__ == "__main__":
+    main()
