@@ -17,6 +17,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import shutil
 from pathlib import Path
@@ -24,6 +25,7 @@ from pathlib import Path
 import torch
 from tabulate import tabulate
 
+from vbench_lite.fsutil import atomic_write_json
 from vbench_lite.methods.vdmini.importance import (
     CONTENT,
     MOTION,
@@ -32,6 +34,7 @@ from vbench_lite.methods.vdmini.importance import (
     load_table,
     measure_block_importance,
     scores,
+    unmeasured,
 )
 
 OUT = Path(__file__).resolve().parent.parent / "methods" / "vdmini" / "importance"
@@ -74,8 +77,14 @@ def render(table: dict, out: Path) -> str:
                   for g, s in summ.items() if g != "observation_holds"],
                  headers=["blocks", "n", "mean content", "mean motion", "motion share"], tablefmt="github"),
         "",
+        *([f"Not measured yet (run interrupted; rerun the command to finish): {', '.join(unmeasured(table))}.", ""]
+          if unmeasured(table) else []),
         f"Paper's observation (deep blocks carry relatively more motion than shallow ones): "
-        f"{'holds' if summ['observation_holds'] else 'does not hold'} here.",
+        f"{'holds' if summ['observation_holds'] else 'does not hold'} here by the motion share "
+        f"(deep {summ['deep']['motion_share']:.2f} vs shallow {summ['shallow']['motion_share']:.2f}); in absolute "
+        f"terms the shallow blocks' mean motion importance is {summ['shallow']['motion']:.2f} against the deep "
+        f"blocks' {summ['deep']['motion']:.2f} and their mean content importance {summ['shallow']['content']:.2f} "
+        f"against {summ['deep']['content']:.2f}.",
     ]
     text = "\n".join(lines) + "\n"
     out.mkdir(parents=True, exist_ok=True)
@@ -106,6 +115,7 @@ def plot(table: dict, sc: dict, path: Path) -> None:
         ax.set_yscale("symlog", linthresh=1.0)
         ax.set_title(f"{what}: blue = shallow level 0, red = deep level + mid")
         ax.grid(alpha=0.3)
+    fig.suptitle("each block skipped alone; o ResBlock, ^ temporal layer, s cross-attention", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
@@ -120,16 +130,23 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--latency-rounds", type=int, default=7)
     ap.add_argument("--render-only", action="store_true", help="re-render from OUT/importance.json")
+    ap.add_argument("--snapshot", action="store_true",
+                    help="copy the checkpoint as it is (an unfinished table) to OUT and render it")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     torch.set_num_threads(args.threads)
     final = args.out / "importance.json"
+    from vbench_lite.fsutil import cache_dir
+
+    ckpt = args.checkpoint or cache_dir("vdmini") / f"importance-{args.split}-{args.num_videos}.json"
     if args.render_only:
         table = load_table(final)
+    elif args.snapshot:
+        table = json.loads(ckpt.read_text())
+        table.setdefault("levels", 1 + max(int(b.split(".")[1]) for b in table["costs"] if b.startswith("down.")))
+        args.out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(final, table)
     else:
-        from vbench_lite.fsutil import cache_dir
-
-        ckpt = args.checkpoint or cache_dir("vdmini") / f"importance-{args.split}-{args.num_videos}.json"
         table = measure_block_importance(ckpt, split=args.split, num_videos=args.num_videos,
                                          latency_rounds=args.latency_rounds)
         args.out.mkdir(parents=True, exist_ok=True)

@@ -78,6 +78,14 @@ def test_pruning_refuses_an_unreachable_target() -> None:
         prune_shallow_blocks(t, 1.5)
     with pytest.raises(ValueError, match="unknown pruning cost"):
         prune_shallow_blocks(t, 0.9, cost="params")
+    # an interrupted measurement: a shallow block's skip not evaluated yet
+    t["costs"] = {b: {} for b in BLOCKS}
+    del t["rows"]["up.0.res.1"]
+    with pytest.raises(ValueError, match=r"not measured the shallow blocks \['up.0.res.1'\]"):
+        prune_shallow_blocks(t, 0.9)
+    del t["rows"]["up.1.res.0"]  # an unmeasured deep block does not matter
+    t["rows"]["up.0.res.1"] = synthetic_table()["rows"]["up.0.res.1"]
+    assert prune_shallow_blocks(t, 0.99)
 
 
 def test_block_costs_are_exact_flop_fractions() -> None:

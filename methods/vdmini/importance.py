@@ -181,7 +181,7 @@ def measure_block_importance(
         table["costs"] = {b: {"flops_saved": flops[b], "latency_saved": latency[b]} for b in names}
         table["denoiser_params"] = sum(p.numel() for p in unet.parameters())
         atomic_write_json(checkpoint, table)
-    levels = len(unet.config.widths)
+    levels = table["levels"] = len(unet.config.widths)
     # Shallowest level first: those rows are all the pruning rule needs (see :mod:`.pruning`).
     todo = sorted(names, key=lambda b: (BlockRow.locate(b, levels)[1], names.index(b)))
     for b in [TEACHER, *todo]:
@@ -205,7 +205,7 @@ def measure_block_importance(
         atomic_write_json(checkpoint, table)
         logger.info("block %s measured in %.0f s: %s", b, time.perf_counter() - t0, vals)
     table["rows"] = {b: rows[b] for b in [TEACHER, *names]}  # execution order
-    table["levels"] = levels
+    table["complete"] = True
     atomic_write_json(checkpoint, table)
     return table
 
@@ -273,6 +273,11 @@ def load_table(path: str | Path) -> dict[str, Any]:
         raise FileNotFoundError(f"no block-importance table at {path}; measure it with "
                                 "`python benchmarks/vdmini_importance.py`")
     table = json.loads(path.read_text())
-    if table.get("format") != FORMAT or "levels" not in table:
-        raise ValueError(f"{path} is not a finished {FORMAT} table; rerun `python benchmarks/vdmini_importance.py`")
+    if table.get("format") != FORMAT or "levels" not in table or TEACHER not in table.get("rows", {}):
+        raise ValueError(f"{path} is not a {FORMAT} table; rerun `python benchmarks/vdmini_importance.py`")
     return table
+
+
+def unmeasured(table: dict[str, Any]) -> list[str]:
+    """Blocks whose costs were measured but whose skip was not evaluated yet (an interrupted run)."""
+    return [b for b in table.get("costs", {}) if b not in table["rows"]]

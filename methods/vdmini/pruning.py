@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from vbench_lite.methods.vdmini.importance import TEACHER, scores
+from vbench_lite.methods.vdmini.importance import TEACHER, BlockRow, scores, unmeasured
 
 COSTS = {"flops": "flops_saved", "latency": "latency_saved"}
 
@@ -62,6 +62,10 @@ def prune_shallow_blocks(table: dict[str, Any], target_cost: float, cost: str = 
     if not 0.0 < target_cost <= 1.0:
         raise ValueError(f"target_cost must be a fraction of the teacher's cost in (0, 1], got {target_cost}")
     deepest = int(table["levels"]) - 1
+    missing = [b for b in unmeasured(table) if _level(b, deepest + 1) < deepest]
+    if missing:
+        raise ValueError(f"the importance table has not measured the shallow blocks {missing} yet; "
+                         "finish it with `python benchmarks/vdmini_importance.py`")
     units = [u for u in pruning_units(table, cost) if u.side != "mid" and u.level < deepest]
     # Shallowest first (the paper's observation); then least importance per cost saved.
     units.sort(key=lambda u: (u.level, u.importance / max(u.cost, 1e-12), u.name))
@@ -81,3 +85,7 @@ def prune_shallow_blocks(table: dict[str, Any], target_cost: float, cost: str = 
         )
     picked = {b for u in chosen for b in u.blocks}
     return [b for b in table["rows"] if b in picked]
+
+
+def _level(block: str, levels: int) -> int:
+    return BlockRow.locate(block, levels)[1]
