@@ -218,3 +218,34 @@ def test_a_fine_tuning_step_changes_only_the_student_and_the_discriminator_heads
     assert any(n.startswith("unet.") for n in changed["student"])
     assert changed["heads"]
     assert not any(p.requires_grad for p in teacher.parameters())
+
+
+def test_magnitude_pruning_keeps_the_largest_channels_at_the_nearest_parameter_count() -> None:
+    from dataclasses import replace
+
+    from vbench_lite.methods.vdmini.magnitude import (
+        channel_magnitudes,
+        magnitude_prune_model,
+        select_channels,
+        unet_parameters,
+    )
+
+    teacher = tiny_model()
+    unet = teacher.unet
+    x, t = torch.randn(2, 4, 3, 4, 4), torch.full((2,), 0.5)
+    text = teacher.encode_text(teacher.tokenize(["a red circle moving left slowly on a black background"] * 2))
+    with torch.no_grad():  # keeping every channel is the teacher, bit for bit
+        same = select_channels(unet, [torch.arange(w) for w in unet.config.widths])
+        torch.testing.assert_close(same(x, t, *text), unet(x, t, *text), rtol=0, atol=0)
+    target = int(0.8 * unet_parameters(unet.config))
+    student, widths = magnitude_prune_model(teacher, target)
+    count = sum(p.numel() for p in student.unet.parameters())
+    assert count == unet_parameters(replace(unet.config, widths=widths))
+    assert widths != unet.config.widths and abs(count - target) < abs(unet_parameters(unet.config) - target)
+    # the survivors of each level are its largest-magnitude channels, with the teacher's weights
+    keep = [torch.sort(m.argsort(descending=True)[:w]).values for m, w in zip(channel_magnitudes(unet), widths)]
+    torch.testing.assert_close(student.unet.conv_in.weight, unet.conv_in.weight[keep[0]])
+    torch.testing.assert_close(student.unet.get_submodule("down.0.downsample").weight,
+                               unet.get_submodule("down.0.downsample").weight[keep[1]][:, keep[0]])
+    with torch.no_grad():
+        assert student.velocity(x, t, text).shape == x.shape

@@ -6,8 +6,9 @@ additive skip connections), so a channel is removed from a whole level at once: 
 linear and GroupNorm of that level, and from the inputs or outputs of the down/upsampling convs.
 A channel's magnitude is the mean absolute weight of the output filters that write it (averaged
 over those layers). Channels go one GroupNorm group (``group_channels``) at a time, from the level
-whose next group has the lowest mean magnitude, until the UNet has at most the target number of
-parameters; the survivors keep the teacher's weights.
+whose next group has the lowest mean magnitude, until the UNet reaches the target number of
+parameters (whichever of the counts just above and just below it is nearer); the survivors keep
+the teacher's weights.
 
 Which parameter dimension is which level's channel axis is read off the architecture itself:
 widening one level by one group changes exactly the dimensions that are that level's channels
@@ -80,15 +81,19 @@ def _heads_ok(config: UNetConfig, width: int) -> bool:
 
 
 def magnitude_widths(unet: SpaceTimeUNet, target_params: int) -> tuple[tuple[int, ...], list[torch.Tensor]]:
-    """Widths after greedy group-wise L1 pruning to at most ``target_params``, and the kept
-    channel indices per level (ascending)."""
+    """Widths after greedy group-wise L1 pruning to the parameter count nearest ``target_params``
+    (the last group removed or not, whichever lands closer), and the kept channel indices per level
+    (ascending)."""
     cfg = unet.config
     g = cfg.group_channels
     mags = channel_magnitudes(unet)
     order = [torch.argsort(m) for m in mags]  # weakest first
     removed = [0] * len(cfg.widths)
     widths = list(cfg.widths)
-    while unet_parameters(replace(cfg, widths=tuple(widths))) > target_params:
+    count = unet_parameters(cfg)
+    before = (count, list(widths), list(removed))
+    while count > target_params:
+        before = (count, list(widths), list(removed))
         best = None
         for level, w in enumerate(widths):
             if w - g < g or not _heads_ok(cfg, w - g):
@@ -101,6 +106,9 @@ def magnitude_widths(unet: SpaceTimeUNet, target_params: int) -> tuple[tuple[int
             raise ValueError(f"cannot prune channels down to {target_params} parameters: every level is at its minimum")
         removed[best[1]] += g
         widths[best[1]] -= g
+        count = unet_parameters(replace(cfg, widths=tuple(widths)))
+    if before[0] - target_params < target_params - count:  # the last group overshot by more
+        _, widths, removed = before
     keep = [torch.sort(order[i][removed[i]:]).values for i in range(len(widths))]
     return tuple(widths), keep
 

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -110,11 +111,39 @@ def train_vdmini(
             adversary = MultiFrameAdversary(teacher)
         return VDMiniTask(student, teacher, clips, recipe, weights, adversary=adversary, disc_lr=DISC_LR)
 
-    return train_flow_method(
-        full.replace(":", "-"), make_task, out=out or weights_dir(variant), steps=steps, seed=seed, title=full,
+    out = Path(out) if out else weights_dir(variant)
+    run_dir = kwargs.get("run_dir")
+    if run_dir is None:
+        from vbench_lite.fsutil import cache_dir
+
+        run_dir = kwargs["run_dir"] = cache_dir("runs", full.replace(":", "-"), f"seed{seed}")
+    summary = train_flow_method(
+        full.replace(":", "-"), make_task, out=out, steps=steps, seed=seed, title=full,
         command=f"{TRAIN_COMMAND}{':' + variant if variant else ''} --steps {steps} --seed {seed}",
         unet=student.unet.config, recipe=kwargs.pop("recipe", RECIPE), sampler=SAMPLER,
         extra_config={"vdmini": {"teacher": TEACHER, "teacher_sha256": teacher_sha, **cut,
                                  "loss_weights": {"icd": weights.icd, "mca": weights.mca}}},
         **kwargs,
     )
+    _append_loss_terms(out / "TRAINING.md", Path(run_dir), weights, cut, summary["steps"])
+    return summary
+
+
+def _append_loss_terms(md: Path, run_dir: Path, weights: ICMDWeights, cut: dict[str, Any], steps: int) -> None:
+    """TRAINING.md's loss line is the total objective; add each term of Eq. 7 and how the student was cut."""
+    from vbench_lite.methods.backbone.trainer import read_log
+
+    rows = [r for r in read_log(run_dir) if r["step"] <= steps]
+    keys = [k for k in ("task_loss", "icd_loss", "mca_loss", "disc_loss") if rows and k in rows[-1]]
+    lines = ["", "## VDMini", "",
+             f"- student: {json.dumps(cut)}",
+             f"- objective: L_task + {weights.icd:g} L_ICD + {weights.mca:g} L_MCA (the loss above is this total); "
+             "the caption encoder is the teacher's, frozen",
+             "", "| step | " + " | ".join(keys) + " |", "|---:|" + "---:|" * len(keys)]
+    picked = rows[:: max(1, len(rows) // 10)] + rows[-1:]
+    seen: set[int] = set()
+    for r in picked:
+        if r["step"] not in seen:
+            seen.add(r["step"])
+            lines.append(f"| {r['step']} | " + " | ".join(f"{r.get(k, float('nan')):.4f}" for k in keys) + " |")
+    md.write_text(md.read_text() + "\n".join(lines) + "\n")
