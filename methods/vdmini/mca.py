@@ -76,11 +76,7 @@ class MultiFrameAdversary:
 
     def generator_loss(self, fake: torch.Tensor, text: tuple[torch.Tensor, ...], gen: torch.Generator) -> torch.Tensor:
         (xf,), s = self._noised([fake], gen)
-        self.disc.requires_grad_(False)  # the generator's step builds no gradient for the heads
-        try:
-            return hinge_g_loss(self._logits(xf, s, text))
-        finally:
-            self.disc.requires_grad_(True)
+        return hinge_g_loss(self._logits(xf, s, text))
 
     def config(self) -> dict[str, Any]:
         return {"taps": self.taps, "hidden": self.hidden, "noise": {"mean": self.noise_mean, "std": self.noise_std},

@@ -6,7 +6,9 @@
 - ``L_ICD`` (:mod:`.icd`): per-frame L2 between the student's and the frozen teacher's stage
   outputs for the same ``x_t``, ``t`` and caption;
 - ``L_MCA`` (:mod:`.mca`): the multi-frame content adversarial loss, with the discriminator
-  updated first on the same step (teacher's clean prediction real, student's fake).
+  updated first on the same step (teacher's clean prediction real, student's fake), each player's
+  loss built inside the trainer's ``ctx.only`` so neither step builds a graph into the other's
+  parameters.
 
 The caption encoder is the teacher's, frozen (the paper prunes and tunes the UNet only), so one
 text encoding serves both networks. Batches are the backbone's flow-matching batches
@@ -15,6 +17,7 @@ text encoding serves both networks. Batches are the backbone's flow-matching bat
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -109,11 +112,13 @@ class VDMiniTask(TrainingTask):
             real = predicted_clean(xt, batch.t, v_t)
             fake = predicted_clean(xt, batch.t, v_s)
             gen = ctx.generator if ctx is not None else torch.Generator().manual_seed(0)
-            if ctx is not None:
-                d_loss = self.adversary.discriminator_loss(real, fake.detach(), text, gen)
-                ctx.update("disc", d_loss)
+            if ctx is not None:  # the discriminator's step first, on this step's (detached) fake
+                with ctx.only("disc"):
+                    d_loss = self.adversary.discriminator_loss(real, fake.detach(), text, gen)
+                    ctx.update("disc", d_loss)
                 out["disc"] = d_loss.detach()
-            out["mca"] = self.adversary.generator_loss(fake, text, gen)
+            with ctx.only("model") if ctx is not None else contextlib.nullcontext():  # no graph into the heads
+                out["mca"] = self.adversary.generator_loss(fake, text, gen)
             total = total + self.weights.mca * out["mca"]
         out["total"] = total
         return out
