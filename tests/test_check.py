@@ -158,3 +158,50 @@ def test_check_reads_what_the_run_pipeline_writes(tmp_path: Path, capsys) -> Non
     assert "**PASS**" in capsys.readouterr().out
     assert cli(["check", "--results", str(dark), "--baseline", str(ref_dir)]) == 1  # darker: toy-mean drops
     assert "REGRESSION: toy-mean" in capsys.readouterr().out
+
+
+def test_empty_or_unknown_metric_list_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    # a check that checks no quality metric must never pass (issue 18)
+    assert run_check(tmp_path / "a", new(), ref(), "--metrics", ",") == 2
+    assert "--metrics names no metric" in capsys.readouterr().err
+    assert run_check(tmp_path / "b", new(), ref(), "--metrics", "") == 2
+    assert run_check(tmp_path / "c", new(), ref(), "--metrics", "nosuch,other") == 2
+    assert "not in the baseline" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="names no metric"):
+        compare(new(), ref(), metrics=[])
+
+
+def test_other_fingerprint_same_protocol_is_compared_with_a_warning(tmp_path: Path, capsys) -> None:
+    """Another CPU renders the same protocol's reference with other bytes: compared, and said so."""
+    baseline, result = ref(), new({"fvd": (100.5, 2.0)})
+    baseline.metrics["fvd"].fingerprint = {"reference_sha256": "a" * 64, "reference_features_sha256": "c" * 64}
+    result.metrics["fvd"].fingerprint = {"reference_sha256": "b" * 64, "reference_features_sha256": "c" * 64}
+    assert run_check(tmp_path / "a", result, baseline) == 0
+    out = capsys.readouterr().out
+    assert "| fvd↓ | 100 | 100.5 | +0.5 (+0.50%) | rel 5%, abs 4 | ok (fingerprint differs: reference_sha256) |" in out
+    assert f"- warning: fvd: same protocol, other content (reference_sha256 {'b' * 12} vs baseline {'a' * 12})" in out
+    assert "**PASS**" in out
+    # the gate still applies: a regression under another fingerprint is a regression
+    worse = new({"fvd": (150.0, 2.0)})
+    worse.metrics["fvd"].fingerprint = {"reference_sha256": "b" * 64}
+    report = compare(worse, baseline)
+    assert report.exit_code == 1 and report.warnings and report.to_dict()["warnings"] == report.warnings
+    # a differing protocol is still refused, whatever the fingerprints
+    other = new()
+    other.metrics["fvd"].protocol["weights_sha256"] = "cd" * 32
+    assert compare(other, baseline).exit_code == 2
+
+
+def test_legacy_records_with_content_hashes_in_the_protocol_compare(tmp_path: Path, capsys) -> None:
+    """Results written before issue 18 kept reference_sha256 in the protocol: read as a fingerprint."""
+    baseline = ref()
+    b = save(tmp_path / "b", baseline)
+    data = json.loads((b / "results.json").read_text())
+    data["metrics"]["fvd"]["protocol"]["reference_sha256"] = "a" * 64
+    data["metrics"]["fvd"].pop("fingerprint")
+    (b / "results.json").write_text(json.dumps(data))
+    result = new()
+    result.metrics["fvd"].fingerprint = {"reference_sha256": "b" * 64}
+    r = save(tmp_path / "r", result)
+    assert cli(["check", "--results", str(r), "--baseline", str(b)]) == 0
+    assert "fingerprint differs: reference_sha256" in capsys.readouterr().out

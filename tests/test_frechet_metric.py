@@ -78,7 +78,9 @@ def test_harness_fvd_and_kvd(weights, data):
     assert p["detector"] == "shapes-video" and len(p["weights_sha256"]) == 64
     assert p["num_generated"] == 48 and p["num_reference"] == 40 and p["covariance"] == "unbiased"
     assert p["frames"] == 16 and p["resolution"]["detector_input"] == 32 and p["preprocessing"]
-    assert len(p["reference_sha256"]) == 64
+    # what was obtained is a fingerprint, never part of the protocol (issue 18)
+    assert "reference_sha256" not in p and p["reference_source"]["split"] == "reference"
+    assert len(res.fingerprint["reference_sha256"]) == 64 and len(res.fingerprint["reference_features_sha256"]) == 64
     assert res.details["bootstrap_resamples"] == 10 and res.std > 0
     assert any("rank deficient" in w for w in res.warnings)  # 48 samples < 128 dims
     (k,) = kvd.aggregate(whole, [], ctx)

@@ -48,13 +48,22 @@ def decode_number(x: Any, *, where: str = "value") -> float | None:
     raise SchemaError(f"{where}: expected a number or 'inf'/'-inf'/'nan', got {x!r}")
 
 
+# Content hashes that results written before the identity/fingerprint split (issue 18) kept inside
+# ``protocol``; reading such a file moves them to ``fingerprint``, so old and new records compare.
+LEGACY_FINGERPRINT_KEYS = ("reference_sha256",)
+
+
 @dataclass
 class MetricResult:
     """One metric's aggregate with the protocol that produced it.
 
-    ``protocol`` identifies everything the number depends on (detector id, weights SHA-256,
-    preprocessing, frames, resolution, sample counts, covariance convention); two numbers with
-    different protocols never share a table column.
+    ``protocol`` is the identity of the measurement, what was asked for: everything the number is
+    defined by and that is known before anything is scored (suite, version, split, counts,
+    resolution, detector id and weights SHA-256, preprocessing, covariance convention). It never
+    depends on the machine or on whether scores came from a cache; two numbers with different
+    protocols never share a table column. ``fingerprint`` holds what was obtained: content hashes
+    of what was rendered or computed (reference videos, reference features). Two runs of one
+    protocol whose fingerprints differ are still comparable; the difference is reported.
     """
 
     name: str
@@ -65,6 +74,7 @@ class MetricResult:
     std: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    fingerprint: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -80,16 +90,34 @@ class MetricResult:
         warnings = d.get("warnings") or []
         if not isinstance(warnings, list):
             raise SchemaError(f"{where}.warnings must be a list, got {type(warnings).__name__}")
+        protocol, fingerprint = _split_legacy_protocol(_object(d, "protocol", where), _object(d, "fingerprint", where))
         return cls(
             name=str(d["name"]),
             version=str(d["version"]),
             value=decode_number(d["value"], where=f"{where}.value"),
             higher_is_better=d["higher_is_better"],
-            protocol=_object(d, "protocol", where),
+            protocol=protocol,
             std=decode_number(d.get("std"), where=f"{where}.std"),
             details=_object(d, "details", where),
             warnings=[str(w) for w in warnings],
+            fingerprint=fingerprint,
         )
+
+
+def _split_legacy_protocol(
+    protocol: dict[str, Any], fingerprint: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Move the content hashes an old record kept in its protocol to its fingerprint."""
+    legacy = {k: protocol.pop(k) for k in LEGACY_FINGERPRINT_KEYS if k in protocol}
+    src = protocol.get("reference_source")
+    if isinstance(src, dict) and src.get("kind") == "folder" and "path" in src:
+        # A folder reference is identified by its content, not by where it lay on that machine.
+        src = dict(src)
+        legacy["reference_path"] = src.pop("path")
+        if "reference_sha256" in legacy:
+            src["content_sha256"] = legacy["reference_sha256"]
+        protocol["reference_source"] = src
+    return protocol, {**legacy, **fingerprint}
 
 
 @dataclass

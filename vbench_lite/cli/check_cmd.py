@@ -45,7 +45,7 @@ def main(args: argparse.Namespace) -> int:
 
     result = resolve_run(args.results, method=args.method)
     baseline = resolve_run(args.baseline, method=args.method)
-    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics is not None else None
     report = compare(
         result.result,
         baseline.result,

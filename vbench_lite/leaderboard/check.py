@@ -21,6 +21,15 @@ version, protocol or direction differs; a cost the baseline records is missing f
 or latency settings differ under ``latency="require"``. Not comparable takes precedence over a
 regression: a number measured another way cannot regress.
 
+*Same protocol, other content*: a metric's ``fingerprint`` (the content hashes of what was
+rendered or computed: reference videos, reference features) may differ between two runs of one
+protocol, e.g. on another CPU whose float kernels round a last bit differently. Such a pair is
+compared as usual; the fingerprint difference is printed as a warning beside the gated number. So
+are different generated videos (``videos_sha256``).
+
+An empty ``metrics`` list, or one naming a metric the baseline lacks, is a usage error
+(``ValueError``; exit 2 in the CLI): a check that checks no quality metric never passes.
+
 Exit codes: 0 pass, 1 regression, 2 not comparable.
 """
 
@@ -70,6 +79,7 @@ class CheckReport:
     comparisons: list[Comparison] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # reasons the two are not comparable
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # same protocol, different content fingerprint
 
     @property
     def regressions(self) -> list[Comparison]:
@@ -92,7 +102,7 @@ class CheckReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "results": self.results_id, "baseline": self.baseline_id, "exit_code": self.exit_code,
-            "verdict": self.verdict, "problems": self.problems, "notes": self.notes,
+            "verdict": self.verdict, "problems": self.problems, "notes": self.notes, "warnings": self.warnings,
             "comparisons": [
                 {k: _json_number(v) for k, v in asdict(c).items()} for c in self.comparisons
             ],
@@ -113,7 +123,11 @@ class CheckReport:
                 f"| {c.name}{_arrow(c)} | {_fmt(c.baseline)} | {_fmt(c.result)} | {_change(c)} "
                 f"| {_threshold(c)} | {status.replace('|', '/')} |"
             )
-        bullets = [f"- note: {n}" for n in self.notes] + [f"- not comparable: {p}" for p in self.problems]
+        bullets = (
+            [f"- note: {n}" for n in self.notes]
+            + [f"- warning: {w}" for w in self.warnings]
+            + [f"- not comparable: {p}" for p in self.problems]
+        )
         lines += [""] + (bullets + [""] if bullets else []) + [f"**{self.verdict}**"]
         return "\n".join(lines) + "\n"
 
@@ -138,7 +152,14 @@ def compare(
     if result.method_id != baseline.method_id:
         report.notes.append(f"different methods: {result.method_id} vs {baseline.method_id}")
     _check_setup(result, baseline, report)
+    if result.videos_sha256 and baseline.videos_sha256 and result.videos_sha256 != baseline.videos_sha256:
+        report.warnings.append(
+            f"the generated videos differ from the baseline's (videos_sha256 {result.videos_sha256[:12]} vs "
+            f"{baseline.videos_sha256[:12]}): same protocol, other content (another CPU or library build?)"
+        )
 
+    if metrics is not None and not metrics:
+        raise ValueError("--metrics names no metric; give at least one (or leave it out to check all of the baseline's)")
     names = metrics if metrics is not None else sorted(baseline.metrics)
     unknown = [n for n in names if n not in baseline.metrics]
     if unknown:
@@ -207,6 +228,11 @@ def _compare_metric(
         c.status, c.note = NOT_COMPARABLE, f"protocol differs: {', '.join(differ)}"
         report.problems.append(f"{name} was measured under another protocol ({', '.join(differ)} differ)")
         return c
+    if fp := _fingerprint_diff(mr, mb):
+        c.note = f"fingerprint differs: {', '.join(fp)}"
+        report.warnings.append(
+            f"{name}: same protocol, other content ({'; '.join(f'{k} {a} vs baseline {b}' for k, (a, b) in fp.items())})"
+        )
     if mr.value is None or math.isnan(mr.value):
         c.status, c.note = REGRESSION, "no value (NaN) in the results"
         return c
@@ -231,6 +257,21 @@ def _protocol_diff(mr: Any, mb: Any) -> list[str]:
         ):
             differ.append(key)
     return differ
+
+
+def _fingerprint_diff(mr: Any, mb: Any) -> dict[str, tuple[str, str]]:
+    """Fingerprint keys both records hold with different values -> (result, baseline), shortened."""
+    fr, fb = mr.fingerprint, mb.fingerprint
+    return {
+        k: (_short_hash(fr[k]), _short_hash(fb[k]))
+        for k in sorted(set(fr) & set(fb))
+        if fr[k] != fb[k]
+    }
+
+
+def _short_hash(v: Any) -> str:
+    text = str(v)
+    return text[:12] if len(text) == 64 else _short(v)
 
 
 def _compare_exact(name: str, result: float | None, baseline: float | None, report: CheckReport) -> Comparison:

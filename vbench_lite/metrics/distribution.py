@@ -18,6 +18,7 @@ the suite's reference split), ``fvd_bootstrap`` (resamples, default 100; 0 disab
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -120,6 +121,33 @@ def noise_floor(suite_name: str, detector_protocol: dict[str, Any]) -> dict[str,
     return data
 
 
+def reference_identity(ref_protocol: dict[str, Any]) -> dict[str, Any]:
+    """What reference set was asked for, without anything machine-specific.
+
+    A suite's reference is its name, version, split and offset (the videos are rendered, and their
+    content hash is a fingerprint). A folder's reference is the content the user gave (the SHA-256
+    of its files); where the folder lies on this machine is a fingerprint.
+    """
+    src = dict(ref_protocol["source"])
+    if src.get("kind") == "folder":
+        src.pop("path", None)
+        src["content_sha256"] = ref_protocol["content_sha256"]
+    return src
+
+
+def reference_fingerprint(ref: Any) -> dict[str, Any]:
+    """What the reference came out as: content hashes of its videos and of its features."""
+    out = {
+        "reference_sha256": ref.protocol["content_sha256"],
+        "reference_features_sha256": hashlib.sha256(
+            np.ascontiguousarray(ref.features, dtype=np.float32).tobytes()
+        ).hexdigest(),
+    }
+    if ref.protocol["source"].get("path"):
+        out["reference_path"] = ref.protocol["source"]["path"]
+    return out
+
+
 class _DistributionMetric(Metric):
     higher_is_better: ClassVar[bool] = False
     needs: ClassVar[frozenset[str]] = frozenset({"reference"})
@@ -155,7 +183,9 @@ class _DistributionMetric(Metric):
             )
         return suite_reference_stats(ctx.suite, det, num=ctx.options.get("reference_num"), covariance=cov)
 
-    def _setup(self, per_video: dict[str, np.ndarray], ctx: MetricContext) -> tuple[Any, np.ndarray, Any, dict]:
+    def _setup(
+        self, per_video: dict[str, np.ndarray], ctx: MetricContext
+    ) -> tuple[Any, np.ndarray, Any, dict, dict]:
         if "features" not in per_video:
             raise ValueError(f"{self.name}: per-video arrays lack 'features'; run per_video first")
         det = self.detector(ctx)
@@ -171,10 +201,9 @@ class _DistributionMetric(Metric):
             "num_generated": int(feats.shape[0]),
             "num_reference": ref.num,
             "covariance": ref.protocol["covariance"],
-            "reference_source": ref.protocol["source"],
-            "reference_sha256": ref.protocol["content_sha256"],
+            "reference_source": reference_identity(ref.protocol),
         }
-        return det, feats, ref, protocol
+        return det, feats, ref, protocol, reference_fingerprint(ref)
 
     @staticmethod
     def _input_size(det: Any) -> int | str:
@@ -188,7 +217,7 @@ class FVD(_DistributionMetric):
     version: ClassVar[str] = "1"
 
     def aggregate(self, per_video: dict[str, np.ndarray], items: list, ctx: MetricContext) -> list[MetricResult]:
-        det, feats, ref, protocol = self._setup(per_video, ctx)
+        det, feats, ref, protocol, fingerprint = self._setup(per_video, ctx)
         cov = protocol["covariance"]
         value = frechet_distance(*gaussian_statistics(feats, cov), ref.mu, ref.sigma)
         resamples = int(ctx.options.get("fvd_bootstrap", BOOTSTRAP_RESAMPLES))
@@ -205,7 +234,8 @@ class FVD(_DistributionMetric):
             details["noise_floor"] = floor["fvd"]
         warnings = sample_warnings(len(feats), feats.shape[1], name="generated features")
         warnings += sample_warnings(ref.num, feats.shape[1], name="reference features")
-        return [MetricResult(self.name, self.version, value, self.higher_is_better, protocol, std, details, warnings)]
+        return [MetricResult(self.name, self.version, value, self.higher_is_better, protocol, std, details, warnings,
+                             fingerprint)]
 
 
 class KVD(_DistributionMetric):
@@ -215,7 +245,7 @@ class KVD(_DistributionMetric):
     version: ClassVar[str] = "1"
 
     def aggregate(self, per_video: dict[str, np.ndarray], items: list, ctx: MetricContext) -> list[MetricResult]:
-        det, feats, ref, protocol = self._setup(per_video, ctx)
+        det, feats, ref, protocol, fingerprint = self._setup(per_video, ctx)
         subsets = int(ctx.options.get("kvd_subsets", DEFAULT_SUBSETS))
         size = int(ctx.options.get("kvd_subset_size", DEFAULT_SUBSET_SIZE))
         mean, std = kernel_distance(feats, ref.features.astype(np.float64), subsets, size, seed=0)
@@ -227,4 +257,5 @@ class KVD(_DistributionMetric):
         floor = noise_floor(getattr(ctx.suite, "name", ""), det.protocol())
         if floor:
             details["noise_floor"] = floor["kvd"]
-        return [MetricResult(self.name, self.version, mean, self.higher_is_better, protocol, std, details, [])]
+        return [MetricResult(self.name, self.version, mean, self.higher_is_better, protocol, std, details, [],
+                             fingerprint)]
