@@ -13,8 +13,9 @@ every read (``fsutil.read_cache_bytes``): a corrupt or truncated file is recompu
 For a suite, rendering all reference videos just to look up their hash would cost more than the
 lookup saves, so the key holds the suite version plus the SHA-256 of the first ``PROBE`` rendered
 videos (a renderer change shows there); the full content SHA-256, computed while the statistics
-are computed, is stored in the file and recorded with every result. For a folder the key holds
-the SHA-256 of every file.
+are computed, is stored in the file and recorded in every FVD/KVD result's ``fingerprint`` (what
+was obtained, never part of the metric's protocol: issue 18). For a folder the key holds the
+SHA-256 of every file.
 """
 
 from __future__ import annotations
