@@ -213,13 +213,6 @@ class VBenchLite(Metric):
         from vbench_lite.metrics.clipsim import mean_and_sem
 
         bb = backbones_from_options(ctx.options, ctx.device)
-        if "object_class" in self._dimensions(ctx):
-            # The protocol names the detector's weights whether the scores were computed now or
-            # came from the cache (where per_video, which loads it, never ran): issue 18.
-            try:
-                _detector(bb, ctx.device)
-            except ValueError as exc:
-                logger.debug("vbench: no shapes-video detector for the object_class protocol: %s", exc)
         calibrated = agg.load_calibrated() if bb.protocol == "embedded" else {}
         results, means, constants, warnings = [], {}, {}, []
         for d, cal in calibrated.get("dimensions", {}).items():
