@@ -106,8 +106,10 @@ def quality(split: str, num: int) -> None:
         verdict = "best, beyond the noise" if margin > noise else ("best, within the noise" if margin > 0 else "not the best")
         print(f"vdmini vs the best other variant ({best}): FVD margin {margin:+.1f}, combined bootstrap std "
               f"{noise:.1f} -> {verdict}")
-    ours = sorted((k for k in out if k in PAPER_FVD), key=lambda k: out[k][0])
-    paper = sorted((k for k in out if k in PAPER_FVD), key=lambda k: PAPER_FVD["teacher" if k == TEACHER else k])
+    paper_key = lambda k: "teacher" if k == TEACHER else k  # noqa: E731
+    listed = [k for k in out if paper_key(k) in PAPER_FVD]
+    ours = sorted(listed, key=lambda k: out[k][0])
+    paper = sorted(listed, key=lambda k: PAPER_FVD[paper_key(k)])
     print(f"FVD ordering here:  {' < '.join(ours)}")
     print(f"paper's ordering:   {' < '.join(paper)}")
 
