@@ -87,7 +87,7 @@ def render_tex(lb: Leaderboard, *, intervals: str = "stacked") -> str:
         r"\begin{table*}[t]",
         r"\centering",
         r"\footnotesize",
-        r"\setlength{\tabcolsep}{3pt}",
+        r"\setlength{\tabcolsep}{2pt}",
         rf"\caption{{{escaped}}}",
         rf"\label{{tab:vbench-lite-{suite}}}",
         r"\begin{tabular}{l" + "r" * len(lb.columns) + "}",
