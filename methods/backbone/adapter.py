@@ -56,8 +56,9 @@ class BackboneMethod(MethodAdapter):
         self._info: dict[str, Any] = {}
 
     def default_weights(self, variant: str | None) -> Path:
-        """The shipped weights folder of ``variant``."""
-        raise NotImplementedError(f"{type(self).__name__} ships no weights: pass weights=FOLDER")
+        """The shipped weights folder of ``variant``; a generic backbone checkpoint ships none, so a
+        method that does overrides this, and a bare adapter needs ``weights=FOLDER`` (a usage error)."""
+        raise ValueError(f"{type(self).__name__} ships no weights: pass weights=FOLDER (a backbone checkpoint folder)")
 
     # -- loading -------------------------------------------------------------------------------
     def load(self, device: str = "cpu") -> None:
