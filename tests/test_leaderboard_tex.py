@@ -75,3 +75,12 @@ def test_committed_leaderboard_fits_a_two_column_page(tmp_path: Path) -> None:
     log = _compile(out)
     overfull = re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", log)
     assert not overfull, f"lines too wide by {overfull} pt"
+
+
+def test_variant_sits_under_its_method_name_in_stacked_tables() -> None:
+    from vbench_lite.leaderboard.tex import _tex_method
+
+    assert _tex_method("baseline", "stacked") == "baseline"
+    stacked = _tex_method("snapgen-v:baseline-arch", "stacked")
+    assert stacked.startswith(r"\begin{tabular}[t]") and r"snapgen-v:\\[-2pt]baseline-arch" in stacked
+    assert _tex_method("tpdiff:no-align", "inline") == "tpdiff:no-align"

@@ -67,6 +67,15 @@ def _group_rules(lb: Leaderboard) -> list[str]:
     return [" & ".join(cells) + r" \\", " ".join(rules)]
 
 
+def _tex_method(method_id: str, intervals: str) -> str:
+    """The Method cell; with stacked intervals (rows two lines tall anyway) a ``name:variant`` id
+    puts its variant on the second line, so long ablation names do not widen the table."""
+    name, sep, variant = method_id.partition(":")
+    if intervals != "stacked" or not sep:
+        return tex_escape(method_id)
+    return rf"\begin{{tabular}}[t]{{@{{}}l@{{}}}}{tex_escape(name)}:\\[-2pt]{tex_escape(variant)}\end{{tabular}}"
+
+
 def render_tex(lb: Leaderboard, *, intervals: str = "stacked") -> str:
     """A ``table*`` float with booktabs rules (``\\usepackage{booktabs}``), numbers only.
 
@@ -97,7 +106,7 @@ def render_tex(lb: Leaderboard, *, intervals: str = "stacked") -> str:
         r"\midrule",
     ]
     for row in lb.rows:
-        cells = [tex_escape(row.method_id)] + [_tex_cell(lb, c, row.cells[c.key], intervals) for c in lb.columns]
+        cells = [_tex_method(row.method_id, intervals)] + [_tex_cell(lb, c, row.cells[c.key], intervals) for c in lb.columns]
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table*}"]
     return "\n".join(lines) + "\n"
