@@ -26,10 +26,10 @@ def test_dino_random_weights_round_trip(tmp_path) -> None:
     path = tmp_path / "dino_vitb16.pth"
     torch.save(model.state_dict(), path)
     feats = DinoFeatures(path)
-    video = _video()
+    assert feats.preprocess(_video()).shape[-2:] == (224, 304)  # shortest side 224; 313 -> 19 patches
+    video = _video(4, 48, 48)  # the native 14x14 grid: timm's and DINO's position embeddings agree
     with torch.no_grad():
         expected = model(feats.preprocess(video))
-    assert feats.preprocess(video).shape[-2:] == (224, 304)  # shortest side 224; 313 -> 19 patches
     assert torch.allclose(feats(video), expected, atol=1e-5)
     static = video[:1].repeat(3, 1, 1, 1)
     assert subject_consistency(static, feats) == pytest.approx(1.0, abs=1e-6)
@@ -47,7 +47,10 @@ def test_raft_random_weights_round_trip(tmp_path) -> None:
     out = flow(video[:-1], video[1:])
     assert out.shape == (2, 2, 136, 144)
     assert dynamic_degree(video, flow) in (0.0, 1.0)
-    with pytest.raises(ValueError, match="at least 128 px"):
-        flow(video[:1, :, :64, :64], video[1:2, :, :64, :64])
+    small = flow(video[:1, :, :64, :72], video[1:2, :, :64, :72])  # VBench's RAFT: NaN (a 1 px level)
+    assert small.shape == (1, 2, 64, 72) and torch.isnan(small).all()
+    assert dynamic_degree(video[:, :, :64, :72], flow) == 0.0  # every pair static, as in VBench
+    with pytest.raises(ValueError, match="at least 64 px"):
+        flow(video[:1, :, :56, :64], video[1:2, :, :56, :64])
     with pytest.raises(FileNotFoundError, match="--raft-weights"):
         RaftFlow(tmp_path / "missing.pth")

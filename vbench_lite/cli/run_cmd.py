@@ -51,7 +51,20 @@ def add_metric_options(p: argparse.ArgumentParser) -> None:
                    help="local weights file of the detector (i3d: i3d_torchscript.pt)")
     p.add_argument("--reference-num", type=int, default=None, metavar="N",
                    help="reference videos FVD/KVD compare against (default: the suite's whole reference split)")
-    p.add_argument("--clip-weights", default=None, metavar="PATH", help="local open_clip weights file for ViT-B-32")
+    p.add_argument("--clip-weights", default=None, metavar="PATH",
+                   help="local open_clip weights file for ViT-B-32 (CLIPSIM, and VBench's background and "
+                        "overall consistency with --vbench-protocol real)")
+    p.add_argument("--vbench-protocol", default=None, choices=("embedded", "real"),
+                   help="networks of the VBench dimensions: embedded (default; shapes-clip, Farneback) or real "
+                        "(VBench's DINO ViT-B/16, CLIP ViT-B/32, RAFT; needs --dino-weights, --raft-weights and "
+                        "--clip-weights)")
+    p.add_argument("--dino-weights", default=None, metavar="PATH",
+                   help="local DINO ViT-B/16 weights (VBench subject consistency; --vbench-protocol real)")
+    p.add_argument("--raft-weights", default=None, metavar="PATH",
+                   help="local torchvision raft_large weights (VBench dynamic degree; --vbench-protocol real)")
+    p.add_argument("--amt-weights", default=None, metavar="PATH",
+                   help="local AMT-S weights, VBench's amt-s.pth (motion smoothness; needs the vbench package: "
+                        "pip install --no-deps vbench==0.1.5); without it motion smoothness uses Farneback")
 
 
 def parse_metrics(text: str | None) -> tuple[str, ...]:
@@ -96,10 +109,39 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
         opts["detector_weights"] = _weights_file(args.detector_weights, "--detector-weights")
     if getattr(args, "clip_weights", None):
         opts["clip_weights"] = _weights_file(args.clip_weights, "--clip-weights")
+    opts.update(vbench_options_from_args(args))
     if getattr(args, "reference_num", None) is not None:
         if args.reference_num < 2:
             raise UsageError(f"--reference-num must be at least 2, got {args.reference_num}")
         opts["reference_num"] = args.reference_num
+    return opts
+
+
+# VBench real-protocol weight options: (command-line option, metric option)
+_REAL_WEIGHTS = (("--dino-weights", "dino_weights"), ("--raft-weights", "raft_weights"),
+                 ("--clip-weights", "clip_weights"))
+
+
+def vbench_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The VBench metric's protocol and weight options (``vbench_protocol``, ``dino_weights``,
+    ``raft_weights``, ``amt_weights``); ``clip_weights`` is read by :func:`options_from_args`."""
+    opts: dict[str, Any] = {}
+    protocol = getattr(args, "vbench_protocol", None)
+    for flag, key in _REAL_WEIGHTS[:2] + (("--amt-weights", "amt_weights"),):
+        if getattr(args, key, None):
+            opts[key] = _weights_file(getattr(args, key), flag)
+    if protocol == "real":
+        missing = [flag for flag, key in _REAL_WEIGHTS if not getattr(args, key, None)]
+        if missing:
+            raise UsageError(f"--vbench-protocol real needs {', '.join(missing)} PATH (VBench's DINO ViT-B/16, "
+                             "RAFT and CLIP ViT-B/32 weight files; nothing is downloaded)")
+    else:
+        stray = [flag for flag, key in _REAL_WEIGHTS[:2] if key in opts]
+        if stray:
+            raise UsageError(f"{' and '.join(stray)} {'are' if len(stray) > 1 else 'is'} read by VBench's real "
+                             "protocol only; add --vbench-protocol real")
+    if protocol == "real":  # embedded is the metric's default: leave it out so cache keys stay as they were
+        opts["vbench_protocol"] = protocol
     return opts
 
 

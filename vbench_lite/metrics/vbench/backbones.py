@@ -19,6 +19,7 @@ two dimensions measure different things; Farneback flow for dynamic degree and s
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import types
@@ -31,6 +32,7 @@ from vbench_lite.fsutil import local_weights_file, sha256_file
 from vbench_lite.metrics.clip_models import PREPROCESSING, ClipBackbone
 from vbench_lite.metrics.vbench import segment
 
+logger = logging.getLogger(__name__)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 _HINT = "pass {option} PATH to an existing local file (nothing is downloaded)"
@@ -169,6 +171,53 @@ def _dino_pos_embed(self: Any, x: torch.Tensor) -> torch.Tensor:
     return self.pos_drop(x + dino_interpolate_pos_encoding(self.pos_embed, rows, cols))
 
 
+def _princeton_bilinear_sampler(img: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
+    """RAFT's ``bilinear_sampler`` (princeton-vl/RAFT ``core/utils/utils.py``, vendored by VBench as
+    ``vbench/third_party/RAFT``): pixel coordinates normalised by ``(W - 1)`` and ``(H - 1)``, both
+    always. torchvision skips the y normalisation of a one-row level, which matters for frames 64 to
+    127 px high (their coarsest correlation level is one row)."""
+    h, w = img.shape[-2:]
+    x, y = coords.split([1, 1], dim=-1)
+    grid = torch.cat([2 * x / (w - 1) - 1, 2 * y / (h - 1) - 1], dim=-1)
+    return torch.nn.functional.grid_sample(img, grid, align_corners=True)
+
+
+class PrincetonCorrBlock(torch.nn.Module):
+    """torchvision's RAFT correlation block as the original RAFT (which VBench runs) builds and reads
+    it, so frames under 128 px work: torchvision refuses a coarsest level under 2x2 (its
+    ``build_pyramid`` check), the original pools the all-pairs volume ``num_levels - 1`` times
+    whatever its size (at 64 px the coarsest level is 1x1; ``grid_sample`` then reads zeros there,
+    in both implementations alike). ``block`` is torchvision's block (its all-pairs volume is reused)."""
+
+    def __init__(self, block: torch.nn.Module) -> None:
+        super().__init__()
+        self.block, self.num_levels, self.radius = block, block.num_levels, block.radius
+        self.out_channels = block.out_channels
+        self.corr_pyramid: list[torch.Tensor] = []
+
+    def build_pyramid(self, fmap1: torch.Tensor, fmap2: torch.Tensor) -> None:
+        corr = self.block._compute_corr_volume(fmap1, fmap2)
+        b, h, w, c = corr.shape[:4]
+        corr = corr.reshape(b * h * w, c, h, w)
+        self.corr_pyramid = [corr]
+        for _ in range(self.num_levels - 1):  # original RAFT CorrBlock.__init__
+            corr = torch.nn.functional.avg_pool2d(corr, kernel_size=2, stride=2)
+            self.corr_pyramid.append(corr)
+
+    def index_pyramid(self, centroids_coords: torch.Tensor) -> torch.Tensor:
+        r = self.radius
+        d = torch.linspace(-r, r, 2 * r + 1, device=centroids_coords.device)
+        delta = torch.stack(torch.meshgrid(d, d, indexing="ij"), dim=-1).view(1, 2 * r + 1, 2 * r + 1, 2)
+        b, _, h, w = centroids_coords.shape
+        coords = centroids_coords.permute(0, 2, 3, 1).reshape(b * h * w, 1, 1, 2)
+        out = [_princeton_bilinear_sampler(corr, coords / 2**i + delta).view(b, h, w, -1)
+               for i, corr in enumerate(self.corr_pyramid)]
+        return torch.cat(out, dim=-1).permute(0, 3, 1, 2).contiguous()
+
+
+MIN_RAFT_SIZE = 64  # padded frame side: 1/8 feature maps pooled 3 times down to 1 px
+
+
 class RaftFlow:
     """torchvision RAFT-large flow (VBench dynamic degree) from a local weights file."""
 
@@ -180,19 +229,27 @@ class RaftFlow:
         p = local_weights_file(weights, "RAFT (dynamic degree)", _HINT.format(option="--raft-weights"))
         self.model = raft_large(weights=None, progress=False)
         self.model.load_state_dict(_state_dict(p))
+        self.model.corr_block = PrincetonCorrBlock(self.model.corr_block)
         self.model.eval().requires_grad_(False).to(device)
         self.device, self.updates, self.sha256 = device, updates, sha256_file(p)
+        self._warned = False
 
     @torch.no_grad()
     def __call__(self, frames0: torch.Tensor, frames1: torch.Tensor) -> torch.Tensor:
         h, w = frames0.shape[-2:]
-        if min(h, w) < 128:
-            raise ValueError(f"RAFT needs frames of at least 128 px (its correlation pyramid), got {h}x{w}; "
-                             "use the embedded protocol (Farneback flow) for small videos")
         # RAFT's InputPadder ("sintel" mode): replicate-pad to a multiple of 8. VBench scores the
         # flow of the padded frames (DynamicDegree.infer never unpads), so the flow is returned
         # at the padded size; the threshold still uses the unpadded frame size, as VBench's does
         ph, pw = (-h) % 8, (-w) % 8
+        if min(h + ph, w + pw) < MIN_RAFT_SIZE:
+            raise ValueError(f"RAFT needs frames of at least {MIN_RAFT_SIZE} px once padded to a multiple of 8 "
+                             f"(its 4-level correlation pyramid; VBench's RAFT fails the same way), got {h}x{w}; "
+                             "use the embedded protocol (Farneback flow) for smaller videos")
+        if min(h + ph, w + pw) < 128 and not self._warned:
+            self._warned = True
+            logger.warning("RAFT on %dx%d frames: the coarsest correlation level is 1 px, where RAFT's sampler "
+                           "divides by zero, so the flow is NaN and every pair is static, in VBench's RAFT and "
+                           "here alike (dynamic degree 0)", h, w)
         pad = (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2)
 
         def prep(x: torch.Tensor) -> torch.Tensor:
@@ -203,7 +260,9 @@ class RaftFlow:
 
     def protocol(self) -> dict[str, Any]:
         return {"flow": self.name, "weights_sha256": self.sha256, "flow_updates": self.updates,
-                "padding": "replicate to a multiple of 8; the padded flow is scored (VBench)"}
+                "padding": "replicate to a multiple of 8; the padded flow is scored (VBench)",
+                "correlation": "the original RAFT's pyramid and sampler, as VBench's vendored RAFT: frames of "
+                               "64-127 px get NaN flow (a 1 px level), scored static as in VBench"}
 
 
 AMT_MODULE = "vbench.third_party.amt.networks.AMT-S"
