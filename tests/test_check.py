@@ -111,7 +111,7 @@ def test_other_suite_and_other_schema(tmp_path: Path, capsys) -> None:
     assert "suite differ (other vs baseline shapes)" in capsys.readouterr().out
     d = tmp_path / "v2"
     d.mkdir()
-    (d / "results.json").write_text(json.dumps(new().to_dict() | {"schema": "vbench_lite.results/2"}))
+    (d / "results.json").write_text(json.dumps(new().to_dict() | {"schema": "vbench_lite.results/3"}))
     b = save(tmp_path / "b", ref())
     assert cli(["check", "--results", str(d), "--baseline", str(b)]) == 2
     assert "not supported" in capsys.readouterr().err

@@ -15,6 +15,7 @@ import pytest
 
 from tests.test_leaderboard_fixtures import make_run, save, standard_results
 from vbench_lite.cli import main as cli
+from vbench_lite.cost import CostProfile
 from vbench_lite.leaderboard import collect, fields, render_leaderboard, table, tables
 from vbench_lite.results import SchemaError
 
@@ -86,9 +87,9 @@ def test_ties_at_the_printed_precision_are_not_bold(tmp_path: Path) -> None:
 def test_each_metric_prints_its_declared_digits_in_every_format(tmp_path: Path) -> None:
     root = tmp_path / "results"
     save(root, make_run("baseline", metrics={"fvd": (208.51, 22.94), "kvd": (223.2879, 32.1376), "clipsim": 0.77204,
-                                             "psnr": float("inf"), "ssim": 1.0}, flops=13.138e9, latency=0.1634))
+                                             "fidelity_psnr": float("inf"), "fidelity_ssim": 1.0}, flops=13.138e9, latency=0.1634))
     save(root, make_run("tpdiff", metrics={"fvd": (266.99, 34.93), "kvd": (512.3286, 67.3774), "clipsim": 0.78046,
-                                           "psnr": 17.8634, "ssim": 0.63765}, flops=8.0245e9, latency=0.1358))
+                                           "fidelity_psnr": 17.8634, "fidelity_ssim": 0.63765}, flops=8.0245e9, latency=0.1358))
     lb = build(root)
     rows = md_rows(tables.render_md(lb))
     assert rows["tpdiff"]["FVD↓"] == "267.0 ± 34.9"
@@ -269,11 +270,11 @@ def test_other_schema_version_is_reported_and_skipped(results: Path, tmp_path: P
     """One unreadable results file must not block the leaderboard (issue 21): it is named and skipped."""
     d = results / "shapes" / "future" / "r1"
     d.mkdir(parents=True)
-    data = make_run("future").to_dict() | {"schema": "vbench_lite.results/2"}
+    data = make_run("future").to_dict() | {"schema": "vbench_lite.results/3"}
     (d / "results.json").write_text(json.dumps(data))
     (results / "shapes" / "broken" / "r1").mkdir(parents=True)
     (results / "shapes" / "broken" / "r1" / "results.json").write_text('{"schema": "vbench_lite.results/1", "spec": [')
-    with pytest.raises(SchemaError, match=r"results schema 'vbench_lite.results/2' is not supported"):
+    with pytest.raises(SchemaError, match=r"results schema 'vbench_lite.results/3' is not supported"):
         collect.load_runs(results / "shapes" / "future")
     assert cli(["leaderboard", "--results", str(results), "--out", str(tmp_path / "x"), "--format", "md"]) == 0
     captured = capsys.readouterr()
@@ -291,17 +292,19 @@ def test_misspelt_baseline_is_an_error(results: Path, tmp_path: Path, capsys) ->
     assert not out.exists()
 
 
-def test_latency_accessor_reads_the_profilers_form() -> None:
+def test_latency_accessor_reads_the_v1_profile_forms() -> None:
+    """A vbench_lite.profile/1 record (inside a results/1 file) is upgraded by CostProfile.from_dict."""
     run = make_run("baseline", latency=None)
-    run.profile = {"latency": {"throughput": {"median_s": 8.0, "per": 16, "seconds_per_video": 0.5,
+    run.profile = CostProfile.from_dict({"latency": {"throughput": {"median_s": 8.0, "per": 16, "seconds_per_video": 0.5,
                                               "threads": 4, "device": "cpu"},
                                "interactive": {"median_s": 1.2, "per": 1, "seconds_per_video": 1.2}},
-                   "flops": {"total": 3, "unit": "MAC"}}
+                   "flops": {"total": 3, "unit": "MAC"}})
     assert fields.latency(run) == 0.5
     assert fields.latency(run, batch=1) == 1.2
     assert fields.latency_setting(run) == {"batch": 16, "device": "cpu", "hardware": "Test CPU", "threads": 4}
     assert fields.flops(run) == 6.0  # FLOPs = 2 x MACs
-    run.profile = {"latency": {"batch16": {"median_s_per_video": 0.25}, "device": "cuda", "threads": 1}}
+    run.profile = CostProfile.from_dict({"latency": {"batch16": {"median_s_per_video": 0.25}, "device": "cuda",
+                                                     "threads": 1}})
     assert fields.latency(run) == 0.25
     assert fields.latency_setting(run) == {"batch": 16, "device": "cuda", "threads": 1}  # env has no gpu name
     assert fields.latency(run, batch=1) is None

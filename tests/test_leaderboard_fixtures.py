@@ -87,10 +87,10 @@ def save(root: Path, run: RunResult) -> Path:
 def standard_results(root: Path) -> Path:
     """Baseline + two methods (one with missing metrics), plus runs that must not be picked."""
     save(root, make_run("baseline", metrics={"fvd": (100.0, 4.0), "kvd": (0.02, 0.002), "clipsim": 0.30,
-                                             "vbench_total": 0.80, "psnr": float("inf"), "ssim": 1.0},
+                                             "vbench_total": 0.80, "fidelity_psnr": float("inf"), "fidelity_ssim": 1.0},
                         params=2_000_000, nfe=50, flops=4e11, latency=1.0))
     save(root, make_run("tpdiff", metrics={"fvd": (90.0, 5.0), "kvd": (0.03, 0.003), "clipsim": 0.31,
-                                           "vbench_total": 0.78, "psnr": 25.0, "ssim": 0.9},
+                                           "vbench_total": 0.78, "fidelity_psnr": 25.0, "fidelity_ssim": 0.9},
                         params=2_000_000, nfe=50, flops=2e11, latency=0.5, speedup=(2.0, 1.9, 2.1)))
     # SNED: no CLIPSIM, no latency, no PSNR/SSIM recorded
     save(root, make_run("sned", "s-32", metrics={"fvd": (120.0, 6.0), "kvd": (0.05, 0.004),

@@ -125,14 +125,14 @@ def test_profile_pairs_the_batch_latency_with_the_reference() -> None:
     m.load(), ref.load()
     opts = ProfileOptions(warmup=0, repeats=3, batch_size=2, threads=1)
     prof = profile_method(m, SPEC, opts, ["a red circle", "a blue square"], [0, 1], memory=False, reference=ref)
-    sp = prof["speedup"]
+    sp = prof.speedup
     assert sp["method"] == "tiny-profile" and sp["reference"] == "tiny-profile:cfg" and sp["pairs"] == 3
     assert sp["batch"] == 2 and sp["threads"] == 1 and sp["order"] == ["AB", "BA", "AB"]
     assert sp["interval"][0] <= sp["speedup"] <= sp["interval"][1]
     # the batch latency is the method's arm of the pairs, not a separate measurement
-    assert prof["latency"]["batch2"]["runs_s"] == sp["method_runs"]["wall_runs_s"]
+    assert list(prof.latency_at(2).runs_s) == sp["method_runs"]["wall_runs_s"]
     alone = profile_method(m, SPEC, opts, ["a red circle", "a blue square"], [0, 1], memory=False)
-    assert alone["speedup"] is None and len(alone["latency"]["batch2"]["cpu_runs_s"]) == 3
+    assert alone.speedup is None and len(alone.latency_at(2).cpu_runs_s) == 3
 
 
 def _run_with(method: str, variant: str | None, profile: dict | None, weights: str = "w0"):  # type: ignore[no-untyped-def]
@@ -206,14 +206,14 @@ def test_leaderboard_refuses_speedups_of_different_settings_and_names_unstable_o
     root = tmp_path / "results"
     save(root, make_run("baseline", metrics={}, latency=1.0))
     fast = make_run("tpdiff", metrics={}, latency=0.5, speedup=(2.0, 1.9, 2.1))
-    fast.profile["speedup"].update(unstable=True, unstable_reasons=["load average 4.20 on 2 usable cores"])
+    fast.profile.speedup.update(unstable=True, unstable_reasons=["load average 4.20 on 2 usable cores"])
     save(root, fast)
     lb = table.build(collect.latest_eligible(collect.load_runs(root, suite="shapes")), suite="shapes")
     assert "Speedups measured on a busy machine (flagged unstable): tpdiff (load average 4.20 on 2 usable cores)" \
         in lb.caption
     assert "2.00× [1.90, 2.10]" in tables.render_md(lb)
     other = make_run("vdmini", metrics={}, latency=0.5, speedup=(1.5, 1.4, 1.6))
-    other.profile["speedup"]["batch"] = 4  # paired at another batch size: not the same measurement
+    other.profile.speedup["batch"] = 4  # paired at another batch size: not the same measurement
     save(root, other)
     with pytest.raises(table.ProtocolMismatchError, match=r"Speedup↑ mixes protocols.*batch"):
         table.build(collect.latest_eligible(collect.load_runs(root, suite="shapes")), suite="shapes")

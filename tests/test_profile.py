@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from tests.test_profile_tiny_method import SPEC, TinyDenoiser, TinyVideoMethod, denoiser_flops
+from vbench_lite.cost import CostProfile
 from vbench_lite.profile import (
     LatencyReport,
     MethodError,
@@ -53,8 +54,10 @@ def test_latency_median_iqr_runs_and_stages() -> None:
     stages = rep.stage_median_s
     assert stages["denoise"] >= 0.02 and stages["decode"] >= 0.01
     assert stages["denoise"] + stages["decode"] <= rep.median_s
-    d = rep.to_dict(per=4)
-    assert d["seconds_per_video"] == pytest.approx(rep.median_s / 4) and d["runs_s"] == list(rep.runs_s)
+    stat = rep.stat(per=4)
+    assert stat.median_s_per_video == rep.median_s / 4 and stat.runs_s == rep.runs_s
+    d = rep.to_dict(per=4)  # one name per number: the per-video median is derived, not stored
+    assert d["median_s"] == rep.median_s and "seconds_per_video" not in d and "median_s_per_video" not in d
 
 
 def test_latency_fixes_and_restores_threads() -> None:
@@ -126,24 +129,23 @@ def test_profile_method_numbers_fit_together() -> None:
     m = TinyVideoMethod("cfg")
     m.load()
     prof = profile_method(m, SPEC, FAST, ["a red circle", "a blue square"], [0, 1], memory=False)
-    json.dumps(prof)  # JSON-ready
-    f = prof["flops"]
+    json.dumps(prof.to_dict())  # JSON-ready
+    assert CostProfile.from_dict(json.loads(json.dumps(prof.to_dict()))) == prof  # round trip
+    f = prof.flops
     per_call = denoiser_flops(1, SPEC.frames, 8, 8)  # one video's rows
-    assert f["unit"] == "FLOP" and f["batch"] == 2 and f["denoiser_calls"] == 6
-    assert f["per_denoiser_call"] == 2 * per_call  # one call at the generation batch size
-    assert f["by_stage"]["denoise"] == 6 * per_call and f["total"] == f["per_video"] == f["batch_total"] / 2
-    assert prof["denoiser_call"]["agreement"] == pytest.approx(1.0, abs=0.01)
-    lat = prof["latency"]
-    assert lat["throughput_batch"] == 2 and lat["batch2"]["batch"] == 2 and lat["batch1"]["batch"] == 1
-    assert lat["seconds_per_video"] == pytest.approx(lat["batch2"]["median_s"] / 2)
-    assert lat["batch2"]["median_s_per_video"] == lat["seconds_per_video"]
-    assert set(lat["batch2"]["stage_median_s"]) == {"text", "denoise", "decode"}
-    assert prof["threads"] == 1 and prof["device"] == "cpu"
-    util = prof["utilisation"]
+    assert f.unit == "FLOP" and f.batch == 2 and f.denoiser_calls == 6
+    assert f.per_denoiser_call == 2 * per_call  # one call at the generation batch size
+    assert f.by_stage["denoise"] == 6 * per_call and f.total == f.batch_total / 2
+    assert prof.denoiser_call["agreement"] == pytest.approx(1.0, abs=0.01)
+    thr, one = prof.latency
+    assert prof.throughput is thr and thr.per == 2 and one.per == 1 and prof.latency_at(1) is one
+    assert thr.median_s_per_video == thr.median_s / 2
+    assert set(thr.stage_median_s) == {"text", "denoise", "decode"}
+    assert prof.threads == 1 and prof.device == "cpu"
+    util = prof.utilisation
     assert 0 < util["fraction"] < 1.5
-    assert util["achieved_flops_per_s"] == pytest.approx(
-        2 * 6 * per_call / lat["batch2"]["stage_median_s"]["denoise"])
-    assert prof["params"]["at_inference"] < prof["params"]["total"]
+    assert util["achieved_flops_per_s"] == pytest.approx(2 * 6 * per_call / thr.stage_median_s["denoise"])
+    assert prof.params.at_inference < prof.params.total
 
     # the leaderboard reads these numbers back through its accessors
     from vbench_lite.leaderboard import fields
@@ -151,10 +153,10 @@ def test_profile_method_numbers_fit_together() -> None:
 
     run = RunResult(method="tiny-profile", variant="cfg", suite="shapes", split="eval", num_videos=2,
                     eligible=False, spec={}, spec_hash="", profile=prof)
-    assert fields.flops(run) == f["per_video"]
-    assert fields.latency(run, batch=2) == lat["seconds_per_video"]
-    assert fields.latency(run, batch=1) == lat["batch1"]["median_s"]
-    assert fields.params(run) == prof["params"]["total"]
+    assert fields.flops(run) == f.total
+    assert fields.latency(run, batch=2) == thr.median_s_per_video
+    assert fields.latency(run, batch=1) == one.median_s
+    assert fields.params(run) == prof.params.total
 
 
 def test_profile_without_latency_keeps_flops_and_parameters() -> None:
@@ -163,15 +165,15 @@ def test_profile_without_latency_keeps_flops_and_parameters() -> None:
     timed = profile_method(m, SPEC, FAST, ["a red circle", "a blue square"], [0, 1], memory=False)
     untimed = profile_method(m, SPEC, dataclasses.replace(FAST, latency=False), ["a red circle", "a blue square"],
                              [0, 1], memory=False)
-    assert untimed["latency"] is None and untimed["utilisation"] is None
-    assert untimed["flops"] == timed["flops"] and untimed["params"] == timed["params"]
+    assert untimed.latency == () and untimed.utilisation is None
+    assert untimed.flops == timed.flops and untimed.params == timed.params
 
     from vbench_lite.leaderboard import fields
     from vbench_lite.results import RunResult
 
     run = RunResult(method="tiny-profile", variant="cfg", suite="shapes", split="eval", num_videos=2,
                     eligible=False, spec={}, spec_hash="", profile=untimed)
-    assert fields.latency(run, batch=2) is None and fields.flops(run) == timed["flops"]["per_video"]
+    assert fields.latency(run, batch=2) is None and fields.flops(run) == timed.flops.total
 
 
 class _Broken(TinyVideoMethod):
@@ -240,7 +242,7 @@ def test_a_denoiser_fvcore_cannot_trace_is_recorded_not_fatal() -> None:
     m = _Untraceable()
     m.load()
     prof = profile_method(m, SPEC, FAST, ["a"], [0], memory=False)
-    assert "error" in prof["denoiser_call"] and prof["flops"]["total"] > 0
+    assert "error" in prof.denoiser_call and prof.flops.total > 0
     from vbench_lite.cli.profile_cmd import render
 
     assert "fvcore breakdown failed" in render(prof)

@@ -1,7 +1,11 @@
-"""The results schema ``vbench_lite.results/1``: typed dataclasses, JSON round trip, validation.
+"""The results schema ``vbench_lite.results/2``: typed dataclasses, JSON round trip, validation.
 
 A run directory is ``<out>/<suite>/<method>[:<variant>]/<run_id>/`` holding ``results.json``
 (a :class:`RunResult`), ``samples.jsonl`` (one :class:`SampleRow` per video) and the videos.
+
+``/2`` types the cost profile and the method's description (:mod:`vbench_lite.cost`: one name
+per number) and records the run spec's reference method and metric configs; a ``/1`` file is
+upgraded on reading (:func:`upgrade_v1`), so results written before keep loading and rendering.
 
 Non-finite numbers are stored as strings ("inf", "-inf", "nan") so the JSON stays standard
 (an identical video has PSNR = inf against the baseline, and that is reported as such).
@@ -18,13 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vbench_lite.cost import CostProfile, MethodInfo, ProfileSchemaError
 from vbench_lite.fsutil import atomic_write_json, atomic_write_text, safe_component
 
-SCHEMA = "vbench_lite.results/1"
+SCHEMA = "vbench_lite.results/2"
+SCHEMA_V1 = "vbench_lite.results/1"
+READABLE = (SCHEMA, SCHEMA_V1)
 
 
 class SchemaError(ValueError):
-    """A results file that does not follow ``vbench_lite.results/1``."""
+    """A results file that does not follow ``vbench_lite.results/2`` (or ``/1``)."""
 
 
 def encode_number(x: float | None) -> float | str | None:
@@ -132,9 +139,9 @@ class RunResult:
     eligible: bool  # full eval split: may appear on the leaderboard
     spec: dict[str, Any]
     spec_hash: str
-    method_info: dict[str, Any] = field(default_factory=dict)
+    method_info: MethodInfo = field(default_factory=MethodInfo)
     metrics: dict[str, MetricResult] = field(default_factory=dict)
-    profile: dict[str, Any] | None = None
+    profile: CostProfile | None = None
     env: dict[str, Any] = field(default_factory=dict)
     run_id: str = ""
     created: str = ""
@@ -143,12 +150,25 @@ class RunResult:
     skipped: dict[str, str] = field(default_factory=dict)
     schema: str = SCHEMA
 
+    def __post_init__(self) -> None:
+        # describe()'s dict and a profile dict are read through the typed readers (which also
+        # upgrade the /1 forms), so a RunResult is typed however it was built
+        try:
+            if not isinstance(self.method_info, MethodInfo):
+                self.method_info = MethodInfo.from_dict(self.method_info)
+            if self.profile is not None and not isinstance(self.profile, CostProfile):
+                self.profile = CostProfile.from_dict(self.profile)
+        except ProfileSchemaError as exc:
+            raise SchemaError(str(exc)) from exc
+
     @property
     def method_id(self) -> str:
         return f"{self.method}:{self.variant}" if self.variant else self.method
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
+        d["method_info"] = self.method_info.to_dict()
+        d["profile"] = self.profile.to_dict() if self.profile is not None else None
         d["metrics"] = {k: m.to_dict() for k, m in self.metrics.items()}
         if not d["skipped"]:  # only written when something was skipped
             del d["skipped"]
@@ -160,11 +180,13 @@ class RunResult:
         if not isinstance(d, dict):
             raise SchemaError("results must be a JSON object")
         schema = d.get("schema")
-        if schema != SCHEMA:
+        if schema not in READABLE:
             raise SchemaError(
-                f"results schema {schema!r} is not supported; this vbench_lite reads {SCHEMA!r} "
+                f"results schema {schema!r} is not supported; this vbench_lite reads {SCHEMA!r} and {SCHEMA_V1!r} "
                 "(re-run the method with this version to regenerate it)"
             )
+        if schema == SCHEMA_V1:
+            d = upgrade_v1(d)
         _require(d, ("method", "suite", "split", "num_videos", "eligible", "spec", "spec_hash"), "results")
         if not isinstance(d["num_videos"], int) or isinstance(d["num_videos"], bool) or d["num_videos"] < 0:
             raise SchemaError("results.num_videos must be a non-negative integer")
@@ -182,6 +204,11 @@ class RunResult:
         profile = d.get("profile")
         if profile is not None and not isinstance(profile, dict):
             raise SchemaError(f"results.profile must be an object or null, got {type(profile).__name__}")
+        try:
+            method_info = MethodInfo.from_dict(_object(d, "method_info", "results"), where="results.method_info")
+            cost = CostProfile.from_dict(profile, where="results.profile") if profile is not None else None
+        except ProfileSchemaError as exc:
+            raise SchemaError(str(exc)) from exc
         return cls(
             method=d["method"],
             variant=d.get("variant"),
@@ -191,9 +218,9 @@ class RunResult:
             eligible=d["eligible"],
             spec=_object(d, "spec", "results", required=True),
             spec_hash=d["spec_hash"],
-            method_info=_object(d, "method_info", "results"),
+            method_info=method_info,
             metrics=metrics,
-            profile=profile,
+            profile=cost,
             env=_object(d, "env", "results"),
             run_id=str(d.get("run_id", "")),
             created=str(d.get("created", "")),
@@ -221,6 +248,29 @@ class RunResult:
             return cls.from_dict(data)
         except SchemaError as exc:
             raise SchemaError(f"{p}: {exc}") from exc
+
+
+def upgrade_v1(d: dict[str, Any]) -> dict[str, Any]:
+    """A ``vbench_lite.results/1`` record in the ``/2`` form (a new dict; the input is not changed).
+
+    What changed: the profile and the method description are typed (their readers upgrade the /1
+    profile: latency entries keyed ``batch<N>`` with the per-video median under three names); the
+    spec's paired-latency reference (``spec.profile.reference``) is the spec's ``reference_method``.
+    A /1 profile that was not enabled (``{"enabled": false}``) is no profile.
+    """
+    d = dict(d)
+    profile = d.get("profile")
+    if isinstance(profile, dict) and profile.get("enabled") is False:
+        d["profile"] = None
+    spec = d.get("spec")
+    if isinstance(spec, dict) and isinstance(spec.get("profile"), dict) and "reference" in spec["profile"]:
+        spec = dict(spec)
+        prof = dict(spec["profile"])
+        spec.setdefault("reference_method", prof.pop("reference"))
+        spec["profile"] = prof
+        d["spec"] = spec
+    d["schema"] = SCHEMA
+    return d
 
 
 @dataclass

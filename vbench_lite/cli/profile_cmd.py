@@ -15,11 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tabulate import tabulate
 
 from vbench_lite.cli import UsageError, require_device
+
+if TYPE_CHECKING:
+    from vbench_lite.cost import CostProfile
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -109,7 +112,9 @@ def main(args: argparse.Namespace) -> int:
         device=run.device, memory=not args.no_memory, breakdown=not args.no_breakdown,
         reference=reference, progress=not args.json,
     )
-    return _write_and_show(args.out / "profiles" / run.method_id / "profile.json", profile, render, args.json)
+    assert profile is not None  # options.enabled is the default True
+    return _write_and_show(args.out / "profiles" / run.method_id / "profile.json", profile.to_dict(),
+                           lambda _d: render(profile), args.json)
 
 
 def _write_and_show(path: Path, profile: dict[str, Any], render_fn: Any, as_json: bool) -> int:
@@ -128,38 +133,40 @@ def _g(x: float) -> str:
     return f"{x / 1e9:,.3f} G"
 
 
-def render(profile: dict[str, Any]) -> str:
-    """The human-readable summary of a profile dict."""
-    f, lat, p = profile["flops"], profile["latency"], profile["params"]
-    thr, one = lat[f"batch{lat['throughput_batch']}"], lat["batch1"]
+def render(profile: CostProfile) -> str:
+    """The human-readable summary of a cost profile."""
+    f, p = profile.flops, profile.params
+    assert f is not None and p is not None
     rows: list[tuple[str, str]] = [
-        ("method", profile["method"]),
-        ("device / threads", f"{profile['device']} / {profile['threads']}"),
-        ("FLOP per video", _g(f["per_video"])),
+        ("method", profile.method),
+        ("device / threads", f"{profile.device} / {profile.threads}"),
+        ("FLOP per video", _g(f.total)),
     ]
-    rows += [(f"  stage {k}", _g(v)) for k, v in f["by_stage"].items()]
-    if f["denoiser_calls"]:
-        per_call = f["per_denoiser_call"]
-        rows.append(("denoiser calls per video", str(f["denoiser_calls"])))
-        label = f"FLOP per denoiser call @ batch {f['batch']}"
+    rows += [(f"  stage {k}", _g(v)) for k, v in f.by_stage.items()]
+    if f.denoiser_calls:
+        per_call = f.per_denoiser_call
+        rows.append(("denoiser calls per video", str(f.denoiser_calls)))
+        label = f"FLOP per denoiser call @ batch {f.batch}"
         rows.append((label, _g(per_call) if per_call is not None else "varies (see JSON)"))
-    rows.append(("parameters (total / at inference)", f"{p['total']:,} / {p['at_inference']:,}"))
-    for label, lt in ((f"latency s/video @ batch {thr['batch']}", thr), ("latency s/video @ batch 1", one)):
-        flag = "  UNSTABLE" if lt["unstable"] else ""
-        rows.append((label, f"{lt['seconds_per_video']:.4f} (IQR {100 * lt['relative_iqr']:.1f}%, n={lt['repeats']}){flag}"))
-        rows += [(f"  stage {k} (s/batch)", f"{v:.4f}") for k, v in lt["stage_median_s"].items()]
-    if profile.get("speedup"):
+    inference = f"{p.at_inference:,}" if p.at_inference is not None else "–"
+    rows.append(("parameters (total / at inference)", f"{p.total:,} / {inference}"))
+    for lt in profile.latency:
+        flag = "  UNSTABLE" if lt.unstable else ""
+        rows.append((f"latency s/video @ batch {lt.per}",
+                     f"{lt.median_s_per_video:.4f} (IQR {100 * lt.relative_iqr:.1f}%, n={lt.repeats}){flag}"))
+        rows += [(f"  stage {k} (s/batch)", f"{v:.4f}") for k, v in lt.stage_median_s.items()]
+    if profile.speedup:
         from vbench_lite.cli.compare_cmd import speedup_text
 
-        rows.append((f"speedup vs {profile['speedup']['reference']} (paired)", speedup_text(profile["speedup"])))
-    mem = profile.get("memory")
+        rows.append((f"speedup vs {profile.speedup['reference']} (paired)", speedup_text(profile.speedup)))
+    mem = profile.memory
     if mem:
         rows.append(("peak memory rise, 1 video", f"{mem['increase_bytes'] / 2**20:,.1f} MiB ({mem['source']})"))
-    util = profile.get("utilisation")
+    util = profile.utilisation
     if util:
         rows.append(("denoiser utilisation", f"{100 * util['fraction']:.1f}% of {util['peak_flops_per_s'] / 1e9:,.1f} GFLOP/s matmul peak"))
     out = tabulate(rows, headers=("cost", "value"), disable_numparse=True)
-    call = profile.get("denoiser_call")
+    call = profile.denoiser_call
     if call and "error" in call:
         out += f"\n\none denoiser call: fvcore breakdown failed ({call['error']})"
     elif call:

@@ -156,17 +156,17 @@ def fmt(x: float | None) -> str:
 def summary_rows(result: Any) -> list[tuple[str, str, str]]:
     rows = [(name, fmt(m.value) + (f" ± {fmt(m.std)}" if m.std is not None else ""), "↑" if m.higher_is_better else "↓")
             for name, m in result.metrics.items()]
-    prof = result.profile or {}
-    flops = (prof.get("flops") or {}).get("total")
-    if flops is not None:
-        rows.append(("GFLOPs/video", fmt(flops / 1e9), "↓"))
-    lat = ((prof.get("latency") or {}).get("batch16") or {}).get("median_s_per_video")
-    if lat is not None:
-        rows.append(("latency s/video (batch 16)", fmt(lat), "↓"))
-    if prof.get("speedup"):  # the paired measurement against the reference (vbench_lite.profile.paired)
+    prof = result.profile
+    if prof is None:
+        return rows
+    if prof.flops is not None:
+        rows.append(("GFLOPs/video", fmt(prof.flops.total / 1e9), "↓"))
+    if (lat := prof.throughput) is not None:
+        rows.append((f"latency s/video (batch {lat.per})", fmt(lat.median_s_per_video), "↓"))
+    if prof.speedup:  # the paired measurement against the reference (vbench_lite.profile.paired)
         from vbench_lite.cli.compare_cmd import speedup_text
 
-        rows.append((f"speedup vs {prof['speedup']['reference']} (paired)", speedup_text(prof["speedup"]), "↑"))
+        rows.append((f"speedup vs {prof.speedup['reference']} (paired)", speedup_text(prof.speedup), "↑"))
     return rows
 
 

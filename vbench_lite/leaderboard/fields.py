@@ -1,29 +1,20 @@
-"""Tolerant accessors for the parts of a :class:`~vbench_lite.results.RunResult` that tables read.
+"""Accessors for the parts of a :class:`~vbench_lite.results.RunResult` that tables read.
 
-Every table, plot and regression check reads results through these functions and nowhere else,
-so a change in how the run pipeline names a key is fixed here once. Each returns ``None`` when
-the value is absent (a missing value is shown as "–", never as 0).
+Every table, plot and regression check reads results through these functions and nowhere else.
+The results are typed (schema ``vbench_lite.results/2``, :mod:`vbench_lite.cost`; a ``/1`` file is
+upgraded when it is read, so the spellings older files used are resolved there, once). Each
+accessor returns ``None`` when the value is absent (a missing value is shown as "–", never as 0).
 
-Expected keys (schema ``vbench_lite.results/1``):
-
-- ``metrics[NAME]`` (:class:`~vbench_lite.results.MetricResult`) for NAME in ``fvd`` (``std`` =
-  bootstrap std), ``kvd`` (``std`` over subsets), ``clipsim``, ``vbench_quality``,
-  ``vbench_semantic``, ``vbench_total`` (and ``vbench_<dimension>``), ``psnr`` (may be inf for
-  videos identical to the baseline's), ``ssim``; ``psnr``/``ssim`` are also read from
-  ``fidelity_psnr``/``fidelity_ssim`` (:data:`METRIC_ALIASES`).
-- ``method_info["params"]``: int, or a dict with ``"total"``; ``method_info["nfe"]``: int;
-  ``method_info["steps"]``. Falls back to ``profile["params"]``/``profile["parameters"]``.
-- ``profile["flops"]``: ``{"total": float, "unit": "FLOP", ...}`` (a bare number is read as FLOP;
-  ``"MAC"`` is converted with FLOP = 2 MAC).
-- ``profile["latency"]``: ``{"batch16": {"median_s_per_video": float, ...}, "batch1": {...},
-  "device": str, "threads": int}``; ``"batch_16"`` / ``"16"`` / any entry with ``"per": 16``, and
-  ``"seconds_per_video"`` / ``"s_per_video"`` / ``"median_s" / "per"`` are also read (the form of
-  ``vbench_lite.profile.latency.LatencyReport.to_dict``); ``device``/``threads`` inside the entry win.
-- ``profile["speedup"]``: the paired measurement against the reference
-  (:mod:`vbench_lite.profile.paired`, schema ``vbench_lite.paired_latency/1``): ``speedup``,
-  ``interval`` [low, high], ``reference``, ``reference_weights_sha256``, ``batch``, ``device``,
-  ``threads``, ``unstable`` and ``unstable_reasons``.
-- ``profile["device"]``; ``env["device"]``, ``env["cpu"]``, ``env["gpu"]``, ``env["torch_threads"]``.
+- ``metrics[NAME]`` (:class:`~vbench_lite.results.MetricResult`), by the name the metric reports
+  it under (``fvd``, ``kvd``, ``clipsim``, ``vbench_total``, ``fidelity_psnr``, ...).
+- ``method_info.params`` / ``.nfe`` (:class:`~vbench_lite.cost.MethodInfo`), parameters falling
+  back to ``profile.params.total``.
+- ``profile.flops.total`` (FLOPs per video), ``profile.latency_at(batch)``
+  (:class:`~vbench_lite.cost.LatencyStat`), ``profile.speedup``: the paired measurement against the
+  reference (:mod:`vbench_lite.profile.paired`, schema ``vbench_lite.paired_latency/1``):
+  ``speedup``, ``interval`` [low, high], ``reference``, ``reference_weights_sha256``, ``batch``,
+  ``device``, ``threads``, ``unstable`` and ``unstable_reasons``.
+- ``env["device"]``, ``env["cpu"]``, ``env["gpu"]``, ``env["torch_threads"]``.
 """
 
 from __future__ import annotations
@@ -31,10 +22,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from vbench_lite.cost import LatencyStat
 from vbench_lite.results import MetricResult, RunResult
-
-# Multipliers to FLOPs (FLOPs = 2 x multiply-accumulates, as the profiler counts them).
-FLOP_UNITS = {"FLOP": 1.0, "FLOPS": 1.0, "KFLOP": 1e3, "MFLOP": 1e6, "GFLOP": 1e9, "TFLOP": 1e12, "MAC": 2.0}
 
 LATENCY_BATCH = 16  # the throughput view: seconds per video at the generation batch size
 
@@ -49,29 +38,9 @@ def _number(x: Any) -> float | None:
     return None
 
 
-def _get(d: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(d, dict) or key not in d:
-            return None
-        d = d[key]
-    return d
-
-
-# Table names -> the names metrics record them under, first match wins
-# (vbench_lite.metrics.fidelity writes "fidelity_psnr" / "fidelity_ssim").
-METRIC_ALIASES: dict[str, tuple[str, ...]] = {
-    "psnr": ("psnr", "fidelity_psnr"),
-    "ssim": ("ssim", "fidelity_ssim"),
-    "lpips": ("lpips", "fidelity_lpips"),
-}
-
-
 def metric_entry(run: RunResult, name: str) -> MetricResult | None:
-    """The recorded entry for table name ``name`` (through :data:`METRIC_ALIASES`), value or not."""
-    for key in METRIC_ALIASES.get(name, (name,)):
-        if key in run.metrics:
-            return run.metrics[key]
-    return None
+    """The recorded entry for ``name``, value or not."""
+    return run.metrics.get(name)
 
 
 def metric(run: RunResult, name: str) -> MetricResult | None:
@@ -96,33 +65,22 @@ def metric_std(run: RunResult, name: str) -> float | None:
 
 def params(run: RunResult) -> float | None:
     """Total parameter count."""
-    for p in (
-        run.method_info.get("params"),
-        _get(run.profile, "params"),
-        _get(run.profile, "parameters"),
-    ):
-        if isinstance(p, dict):
-            p = p.get("total")
-        if (v := _number(p)) is not None:
-            return v
+    if run.method_info.params is not None:
+        return float(run.method_info.params)
+    if run.profile is not None and run.profile.params is not None:
+        return float(run.profile.params.total)
     return None
 
 
 def nfe(run: RunResult) -> float | None:
     """Network function evaluations per video (CFG passes included)."""
-    return _number(run.method_info.get("nfe"))
+    return _number(run.method_info.nfe)
 
 
 def flops(run: RunResult) -> float | None:
-    """FLOPs per generated video (converted to FLOP from the recorded unit)."""
-    f = _get(run.profile, "flops")
-    if isinstance(f, dict):
-        total, unit = _number(f.get("total")), str(f.get("unit", "FLOP")).upper()
-    else:
-        total, unit = _number(f), "FLOP"
-    if total is None or unit not in FLOP_UNITS:
-        return None
-    return total * FLOP_UNITS[unit]
+    """FLOPs per generated video."""
+    f = run.profile.flops if run.profile is not None else None
+    return None if f is None else _number(f.total)
 
 
 def gflops(run: RunResult) -> float | None:
@@ -130,43 +88,20 @@ def gflops(run: RunResult) -> float | None:
     return None if f is None else f / 1e9
 
 
-def _latency_entry(run: RunResult, batch: int) -> dict[str, Any] | None:
-    lat = _get(run.profile, "latency")
-    if not isinstance(lat, dict):
-        return None
-    for key in (f"batch{batch}", f"batch_{batch}", str(batch)):
-        if isinstance(lat.get(key), dict):
-            return lat[key]
-    # any entry measured per `batch` videos (vbench_lite.profile.latency.LatencyReport.to_dict(per=...))
-    for entry in lat.values():
-        if isinstance(entry, dict) and (entry.get("per") == batch or entry.get("batch") == batch):
-            return entry
-    return None
+def _latency_entry(run: RunResult, batch: int) -> LatencyStat | None:
+    return run.profile.latency_at(batch) if run.profile is not None else None
 
 
 def latency(run: RunResult, batch: int = LATENCY_BATCH) -> float | None:
     """Median seconds per video at the given batch size."""
     e = _latency_entry(run, batch)
-    if e is None:
-        return None
-    for key in ("median_s_per_video", "seconds_per_video", "s_per_video"):
-        if (v := _number(e.get(key))) is not None:
-            return v
-    median, per = _number(e.get("median_s")), _number(e.get("per"))
-    if median is not None and per:
-        return median / per
-    return None
+    return None if e is None else e.median_s_per_video
 
 
 def latency_iqr(run: RunResult, batch: int = LATENCY_BATCH) -> float | None:
     """Interquartile range of the measured runs, in seconds per video (``iqr_s / per``)."""
     e = _latency_entry(run, batch)
-    if e is None:
-        return None
-    iqr = _number(e.get("iqr_s_per_video"))
-    if iqr is None and (raw := _number(e.get("iqr_s"))) is not None:
-        iqr = raw / (_number(e.get("per")) or 1.0) if "per" in e else raw
-    return iqr
+    return None if e is None else e.iqr_s_per_video
 
 
 def latency_setting(run: RunResult, batch: int = LATENCY_BATCH) -> dict[str, Any]:
@@ -174,10 +109,10 @@ def latency_setting(run: RunResult, batch: int = LATENCY_BATCH) -> dict[str, Any
 
     Keys with unknown values are left out; two latencies are comparable when these dicts are equal.
     """
-    lat = _get(run.profile, "latency") or {}
-    entry = _latency_entry(run, batch) or {}
-    device = entry.get("device") or lat.get("device") or _get(run.profile, "device") or run.env.get("device")
-    threads = entry.get("threads") or lat.get("threads") or run.env.get("torch_threads")
+    entry = _latency_entry(run, batch)
+    prof = run.profile
+    device = (entry.device if entry else None) or (prof.device if prof else None) or run.env.get("device")
+    threads = (entry.threads if entry else None) or run.env.get("torch_threads")
     setting: dict[str, Any] = {"batch": batch}
     if device is not None:
         setting["device"] = str(device)
@@ -205,7 +140,7 @@ def describe_latency_setting(setting: dict[str, Any]) -> str:
 
 def paired_speedup(run: RunResult) -> dict[str, Any] | None:
     """The run's paired latency record against its reference, ``None`` when it has none."""
-    rec = _get(run.profile, "speedup")
+    rec = run.profile.speedup if run.profile is not None else None
     if not isinstance(rec, dict) or _number(rec.get("speedup")) is None or not isinstance(rec.get("reference"), str):
         return None
     return rec
@@ -218,7 +153,7 @@ def _paired_against(run: RunResult, reference: RunResult | None, reference_id: s
     if rec is None or rec["reference"] != (reference.method_id if reference is not None else reference_id):
         return None
     if reference is not None:
-        theirs, ours = reference.method_info.get("weights_sha256"), rec.get("reference_weights_sha256")
+        theirs, ours = reference.method_info.weights_sha256, rec.get("reference_weights_sha256")
         if theirs and ours and theirs != ours:
             return None
     return rec

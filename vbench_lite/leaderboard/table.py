@@ -91,8 +91,10 @@ class Column:
         return f"{self.label}{self.arrow}"
 
 
-def _metric_column(key: str, label: str, better: str, digits: int | None, **kw: Any) -> Column:
-    return Column(key, label, better, lambda run, _b: fields.metric_value(run, key), digits, metric=key, **kw)
+def _metric_column(key: str, label: str, better: str, digits: int | None, *, metric: str | None = None,
+                   **kw: Any) -> Column:
+    name = metric or key
+    return Column(key, label, better, lambda run, _b: fields.metric_value(run, name), digits, metric=name, **kw)
 
 
 def _speedup(run: RunResult, baseline: RunResult | None) -> float | None:
@@ -121,8 +123,8 @@ COLUMNS: tuple[Column, ...] = (
     _metric_column("vbench_quality", "Quality", "higher", 3, group=VBENCH, short="Qual."),
     _metric_column("vbench_semantic", "Semantic", "higher", 3, group=VBENCH, short="Sem."),
     _metric_column("vbench_total", "Total", "higher", 3, group=VBENCH),
-    _metric_column("psnr", "PSNR", "higher", 2, vs_reference=True, group=FIDELITY),
-    _metric_column("ssim", "SSIM", "higher", 3, vs_reference=True, group=FIDELITY),
+    _metric_column("psnr", "PSNR", "higher", 2, metric="fidelity_psnr", vs_reference=True, group=FIDELITY),
+    _metric_column("ssim", "SSIM", "higher", 3, metric="fidelity_ssim", vs_reference=True, group=FIDELITY),
 )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from vbench_lite.cost import CostProfile, ProfileSchemaError
 from vbench_lite.env import capture_env
 from vbench_lite.fsutil import cache_dir, read_cache_json, write_cache_json
 from vbench_lite.method import MethodAdapter
@@ -175,7 +176,7 @@ def run(
 def cached_profile(
     adapter: MethodAdapter, spec: RunSpec, info: dict[str, Any], items: list[VideoItem], *, use_cache: bool,
     progress: bool = False,
-) -> dict[str, Any]:
+) -> CostProfile | None:
     """The method's cost profile, cached by method identity (and its reference's), profile options
     and machine. The latency is paired with ``spec.profile.reference`` unless that is the method."""
     from vbench_lite.profile import profile_method
@@ -202,13 +203,17 @@ def cached_profile(
     )
     path = cache_dir("profiles") / f"{key}.json"
     if use_cache and (cached := read_cache_json(path)) is not None:
-        return cached
+        try:
+            return CostProfile.from_dict(cached)
+        except ProfileSchemaError as exc:  # written by another version: recompute
+            logger.warning("ignoring cached profile %s (%s); recomputing", path, exc)
     batch = items[: spec.profile.batch_size]
     profile = profile_method(
         adapter, spec.generation, spec.profile, [it.prompt for it in batch], [it.seed for it in batch],
         device=spec.device, reference=reference, progress=progress,
     )
-    write_cache_json(path, profile)
+    if profile is not None:
+        write_cache_json(path, profile.to_dict())
     return profile
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from vbench_lite.cost import LatencyStat
 from vbench_lite.profile.stages import listening
 
 logger = logging.getLogger(__name__)
@@ -61,28 +62,28 @@ class LatencyReport:
     def stage_median_s(self) -> dict[str, float]:
         return {k: float(np.median(v)) for k, v in self.stage_runs_s.items()}
 
+    def stat(self, per: int = 1) -> LatencyStat:
+        """The results-schema record; ``per`` is the number of videos each timed call made."""
+        return LatencyStat(
+            per=per,
+            median_s=self.median_s,
+            iqr_s=self.iqr_s,
+            relative_iqr=self.relative_iqr,
+            unstable=self.unstable,
+            runs_s=tuple(self.runs_s),
+            stage_median_s=self.stage_median_s,
+            stage_runs_s={k: tuple(v) for k, v in self.stage_runs_s.items()},
+            cpu_runs_s=tuple(self.cpu_runs_s),
+            warmup=self.warmup,
+            repeats=len(self.runs_s),
+            threads=self.threads,
+            device=self.device,
+            timer=self.timer,
+        )
+
     def to_dict(self, per: int = 1) -> dict[str, Any]:
-        """JSON form; ``per`` (e.g. the batch size) adds ``seconds_per_video = median / per``."""
-        return {
-            "unit": "s",
-            "median_s": self.median_s,
-            "iqr_s": self.iqr_s,
-            "relative_iqr": self.relative_iqr,
-            "unstable": self.unstable,
-            "runs_s": list(self.runs_s),
-            "stage_median_s": self.stage_median_s,
-            "stage_runs_s": {k: list(v) for k, v in self.stage_runs_s.items()},
-            "per": per,
-            "seconds_per_video": self.median_s / per,
-            "median_s_per_video": self.median_s / per,
-            "iqr_s_per_video": self.iqr_s / per,
-            "warmup": self.warmup,
-            "repeats": len(self.runs_s),
-            "threads": self.threads,
-            "device": self.device,
-            "timer": self.timer,
-            "cpu_runs_s": list(self.cpu_runs_s),
-        }
+        """JSON form of :meth:`stat` (per-video values are derived from it, never stored)."""
+        return self.stat(per).to_dict()
 
 
 class Clock:

@@ -6,9 +6,9 @@
   FLOPs of one call at that batch (``flops.per_denoiser_call``), and fvcore's per-module breakdown
   of the adapter's example denoiser call (``denoiser_call``);
 - parameters, total and those that take part in inference;
-- latency at the generation batch size B (throughput view, ``latency["batch<B>"]`` and
-  ``latency.seconds_per_video``) and at batch 1 (interactive view, ``latency.batch1``), with
-  per-stage times; given a ``reference`` adapter, the batch-B runs are paired with the
+- latency at the generation batch size B (throughput view, ``latency[0]``, ``latency_at(B)``) and at
+  batch 1 (interactive view, ``latency_at(1)``), with per-stage times; given a ``reference``
+  adapter, the batch-B runs are paired with the
   reference's, interleaved in this process on the same prompts and seeds
   (:mod:`vbench_lite.profile.paired`), and ``speedup`` holds the ratio of medians with its
   bootstrap interval, wall and CPU time, threads, load and stability;
@@ -30,6 +30,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from vbench_lite.cost import CostProfile, FlopCount, ParamCount
 from vbench_lite.env import capture_env
 from vbench_lite.method import MethodAdapter
 from vbench_lite.profile.breakdown import denoiser_breakdown
@@ -43,7 +44,8 @@ from vbench_lite.spec import GenerationSpec, ProfileOptions
 
 logger = logging.getLogger(__name__)
 
-SCHEMA = "vbench_lite.profile/1"
+# Bump when a change to the profiler can change what it records: cached profiles are keyed by it.
+PROFILER_VERSION = "2"
 
 
 class MethodError(ValueError):
@@ -105,8 +107,8 @@ def profile_method(
     breakdown: bool = True,
     reference: MethodAdapter | None = None,
     progress: bool = False,
-) -> dict[str, Any]:
-    """Profile a loaded adapter; a JSON-ready dict (schema :data:`SCHEMA`).
+) -> CostProfile | None:
+    """Profile a loaded adapter (``None`` when ``options.enabled`` is false).
 
     ``memory=False`` skips the peak-memory measurement (on CPU it needs the method to be
     registered, since a fresh process loads it by name); ``breakdown=False`` skips fvcore.
@@ -115,7 +117,7 @@ def profile_method(
     """
     device = check_device(device)
     if not options.enabled:
-        return {"schema": SCHEMA, "enabled": False}
+        return None
     name = adapter.full_name
     t_start = time.perf_counter()
     paired = None
@@ -184,36 +186,35 @@ def profile_method(
             if options.latency else None
         )
 
-    return {
-        "schema": SCHEMA,
-        "enabled": True,
-        "method": name,
-        "device": device,
-        "threads": threads,
-        "generation": dataclasses.asdict(gen_spec),
-        "flops": {
-            **per_video.to_dict(),  # "total" and "by_stage" per video
-            "per_video": per_video.total,
-            "batch": batch,
-            "batch_total": flops.total,
-            "per_denoiser_call": flops.per_denoiser_call,  # one call at the generation batch size
-            "denoiser_call_flops": list(flops.denoiser_calls),
-        },
-        "denoiser_call": per_call,
-        "params": params,
-        "latency": {  # keyed "batch<N>"; the throughput view first, then the interactive one
-            "seconds_per_video": lat_batch.median_s / batch,
-            "throughput_batch": batch,
-            f"batch{batch}": {"batch": batch, **lat_batch.to_dict(per=batch)},
-            "batch1": {"batch": 1, **lat_one.to_dict(per=1)},
-        } if options.latency else None,  # None: not measured (ProfileOptions.latency=False)
+    return CostProfile(
+        method=name,
+        device=device,
+        threads=threads,
+        generation=dataclasses.asdict(gen_spec),
+        flops=FlopCount(
+            total=per_video.total,
+            by_stage=dict(per_video.by_stage),
+            by_operator=dict(per_video.by_operator),
+            by_module=dict(per_video.by_module),
+            denoiser_calls=len(per_video.denoiser_calls),
+            per_denoiser_call=flops.per_denoiser_call,  # one call at the generation batch size
+            denoiser_call_flops=tuple(flops.denoiser_calls),
+            denoiser_total=per_video.denoiser_total,
+            batch=batch,
+            batch_total=flops.total,
+            unit=UNIT,
+        ),
+        params=ParamCount.from_dict(params),
+        # the throughput view first, then the interactive one; empty: not measured (latency=False)
+        latency=(lat_batch.stat(per=batch), lat_one.stat(per=1)) if options.latency else (),
         # the paired speedup against the reference (None: no reference given, or no latency)
-        "speedup": _speedup_record(paired, reference, gen_spec) if paired is not None else None,
-        "memory": mem,
-        "utilisation": util,
-        "profile_wall_s": time.perf_counter() - t_start,
-        "env": capture_env(device),
-    }
+        speedup=_speedup_record(paired, reference, gen_spec) if paired is not None else None,
+        memory=mem,
+        utilisation=util,
+        denoiser_call=per_call,
+        profile_wall_s=time.perf_counter() - t_start,
+        env=capture_env(device),
+    )
 
 
 def _speedup_record(paired: Any, reference: MethodAdapter, gen_spec: GenerationSpec) -> dict[str, Any]:
