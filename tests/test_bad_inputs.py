@@ -42,6 +42,10 @@ class Case:
 CASES = [
     # --- run: names, numbers, devices ----------------------------------------------------------
     Case("run-unknown-method", ["run", "--method", "tyo", "--out", "{runs}"], "unknown method 'tyo'"),
+    Case("run-unknown-reference-method", ["run", "--method", "toy", "--reference-method", "tyo", "--out", "{runs}"],
+         "unknown method 'tyo'"),
+    Case("run-bad-reference-method", ["run", "--method", "toy", "--reference-method", "toy:Big", "--out", "{runs}"],
+         "--reference-method: invalid variant 'Big'"),
     Case("run-unknown-variant", ["run", "--method", "toy:bright", "--out", "{runs}"], "no variant 'bright'"),
     Case("run-unknown-metric", [*TOY[:3], "--metrics", "toy-maen", "--out", "{runs}"], "Did you mean 'toy-mean'"),
     Case("run-empty-metrics", [*TOY[:3], "--metrics", ",", "--out", "{runs}"], "--metrics is empty"),
@@ -116,7 +120,7 @@ CASES = [
     Case("eval-unknown-suite", ["evaluate", "--videos", "{videos}", "--suite", "shpaes", "--out", "{runs}"],
          "unknown suite 'shpaes'"),
     Case("eval-metric-needs-baseline", ["evaluate", "--videos", "{videos}", "--metrics", "fidelity", "--out", "{runs}"],
-         "needs baseline"),
+         "needs reference_method"),
     # --- evaluate: frames ------------------------------------------------------------------------
     Case("eval-frames-zero", ["evaluate", "--videos", "{videos}", "--frames", "0", "--out", "{runs}"],
          "--frames must be at least 1"),

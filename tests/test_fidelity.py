@@ -39,7 +39,7 @@ def _items(n: int) -> list[VideoItem]:
 
 def test_metric_reports_infinity_for_identical_videos() -> None:
     v = _videos()
-    ctx = MetricContext(baseline_videos=lambda items: v[[it.index for it in items]])
+    ctx = MetricContext(reference_method="baseline", reference_method_videos=lambda items: v[[it.index for it in items]])
     metric = Fidelity()
     items = _items(3)
     per = metric.per_video(v, items, ctx)
@@ -53,7 +53,7 @@ def test_metric_reports_infinity_for_identical_videos() -> None:
 
 def test_metric_is_batch_independent() -> None:
     v, base = _videos(4, seed=1), _videos(4, seed=2)
-    ctx = MetricContext(baseline_videos=lambda items: base[[it.index for it in items]])
+    ctx = MetricContext(reference_method="baseline", reference_method_videos=lambda items: base[[it.index for it in items]])
     items = _items(4)
     whole = Fidelity().per_video(v, items, ctx)
     halves = [Fidelity().per_video(v[i : i + 2], items[i : i + 2], ctx) for i in (0, 2)]
@@ -64,7 +64,7 @@ def test_metric_is_batch_independent() -> None:
 def test_shape_mismatch_and_missing_baseline_are_errors() -> None:
     with pytest.raises(ValueError, match="same shape"):
         psnr_per_frame(_videos(), _videos()[:, :2])
-    with pytest.raises(ValueError, match="needs the baseline"):
+    with pytest.raises(ValueError, match="needs the reference method"):
         Fidelity().per_video(_videos(), _items(3), MetricContext())
 
 

@@ -71,7 +71,8 @@ def make_run(
     mid = f"{method}:{variant}" if variant else method
     return RunResult(
         method=method, variant=variant, suite=suite, split=split, num_videos=num_videos, eligible=eligible,
-        spec={"method": method, "variant": variant, "generation": {"frames": 16, "resolution": 32, "fps": 8}},
+        spec={"method": method, "variant": variant, "generation": {"frames": 16, "resolution": 32, "fps": 8},
+              "reference_method": "baseline"},
         spec_hash="0" * 64, method_info=info, metrics=metric_results, profile=profile or None,
         env={"device": device, "cpu": "Test CPU", "torch_threads": threads},
         run_id=run_id or f"{created.replace(':', '')}-{mid}", created=created,

@@ -152,7 +152,8 @@ def test_leaderboard_reads_the_paired_speedup_against_its_reference() -> None:
     tp = _run_with("tpdiff", None, {"speedup": rec})
     assert fields.speedup(base, base) == 1.0 and fields.speedup_interval(base, base) is None
     assert fields.speedup(tp, base) == 1.52 and fields.speedup_interval(tp, base) == (1.47, 1.58)
-    assert fields.speedup(tp, None) == 1.52  # reference row left out of the table: matched by name
+    assert fields.speedup(tp, None, "baseline") == 1.52  # reference row left out of the table: matched by name
+    assert fields.speedup(tp, None) is None  # no reference named: no speedup
     assert fields.speedup_unstable(tp) == ["load average 4.2"]
     assert fields.speedup_setting(tp) == {"protocol": "paired-interleaved", "reference": "baseline",
                                           "reference_weights_sha256": "w0", "batch": 16, "device": "cpu",

@@ -17,6 +17,9 @@ from vbench_lite.registry import split_name
 SPLITS = ("eval", "validation", "reference", "train")
 DEVICES = ("cpu", "cuda")
 SUPPORTED_RESOLUTIONS = (24, 32, 48, 64)
+# The method a run's fidelity and paired speedup refer to unless the run names another
+# (``--reference-method``): the one place the harness names a method, as the spec's default.
+DEFAULT_REFERENCE_METHOD = "baseline"
 
 
 def canonical_json(obj: Any) -> str:
@@ -67,9 +70,6 @@ class ProfileOptions:
     repeats: int = 3
     batch_size: int = 16
     threads: int | None = None  # None: torch's current setting, recorded in the profile
-    # The method the batch latency is paired with (interleaved in one process, vbench_lite.profile.
-    # paired): the leaderboard's Speedup. None, or the method itself, times the method alone.
-    reference: str | None = "baseline"
 
     def __post_init__(self) -> None:
         if self.repeats < 2:
@@ -93,6 +93,10 @@ class RunSpec:
     device: str = "cpu"
     batch_size: int = 16  # the canonical micro-batch size; results never depend on it
     profile: ProfileOptions = field(default_factory=ProfileOptions)
+    # The method fidelity compares against and the batch latency is paired with (interleaved in one
+    # process, vbench_lite.profile.paired: the leaderboard's Speedup); loaded once per run. None
+    # (or the method itself) times the method alone and leaves fidelity out.
+    reference_method: str | None = DEFAULT_REFERENCE_METHOD
 
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
@@ -108,6 +112,8 @@ class RunSpec:
         if len(set(self.metrics)) != len(self.metrics):
             raise ValueError(f"metrics listed twice: {self.metrics}")
         object.__setattr__(self, "metrics", tuple(self.metrics))
+        if self.reference_method is not None:
+            split_name(self.reference_method)  # NAME[:VARIANT], else ValueError
 
     @classmethod
     def for_method(cls, method_spec: str, **kwargs: Any) -> RunSpec:
@@ -119,6 +125,11 @@ class RunSpec:
     def method_id(self) -> str:
         return f"{self.method}:{self.variant}" if self.variant else self.method
 
+    @property
+    def paired_reference(self) -> str | None:
+        """The reference method the latency is paired with: None when it is the method itself."""
+        return None if self.reference_method in (None, self.method_id) else self.reference_method
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-native form (tuples become lists), as stored in ``results.json``."""
         return json.loads(canonical_json(dataclasses.asdict(self)))
@@ -127,7 +138,10 @@ class RunSpec:
     def from_dict(cls, data: dict[str, Any]) -> RunSpec:
         data = dict(data)
         data["generation"] = GenerationSpec(**data.get("generation", {}))
-        data["profile"] = ProfileOptions(**data.get("profile", {}))
+        profile = dict(data.get("profile", {}))
+        if "reference" in profile:  # a spec recorded before the reference method moved to the run
+            data.setdefault("reference_method", profile.pop("reference"))
+        data["profile"] = ProfileOptions(**profile)
         data["metrics"] = tuple(data.get("metrics", ()))
         return cls(**data)
 

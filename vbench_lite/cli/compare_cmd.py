@@ -20,7 +20,7 @@ from vbench_lite.cli import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    from vbench_lite.spec import GenerationSpec
+    from vbench_lite.spec import DEFAULT_REFERENCE_METHOD, GenerationSpec
 
     gen = GenerationSpec()
     p = sub.add_parser(
@@ -30,8 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "with a paired-bootstrap 95%% interval; load and CPU/wall time mark an unstable measurement.",
     )
     p.add_argument("--method", required=True, metavar="NAME[:VARIANT]", help="registered method (see `list methods`)")
-    p.add_argument("--reference", default="baseline", metavar="NAME[:VARIANT]", help="the method it is compared with "
-                   "(default: baseline)")
+    p.add_argument("--reference-method", "--reference", dest="reference", default=DEFAULT_REFERENCE_METHOD,
+                   metavar="NAME[:VARIANT]",
+                   help=f"the method it is compared with (default: {DEFAULT_REFERENCE_METHOD}; --reference is the older name)")
     p.add_argument("--suite", default="shapes")
     p.add_argument("--split", default="validation", choices=("eval", "validation"),
                    help="prompts and seeds from this split (default: validation)")

@@ -32,7 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--methods", default=None, help="only these method ids (NAME matches all its variants), comma-separated")
     p.add_argument("--exclude", default=None, help="leave out these method ids, comma-separated")
     p.add_argument("--baseline", default=None,
-                   help="method id that speedup and fidelity refer to (default: baseline; must have a run)")
+                   help="method id that speedup and fidelity refer to (default: the reference method the runs "
+                        "recorded; must have a run)")
     p.add_argument("--noise-floor", default=None,
                    help="noise floor JSON (default: vbench_lite/assets/**/noise_floor*.json when present)")
     p.add_argument("--no-copy-results", action="store_true",

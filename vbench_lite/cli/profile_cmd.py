@@ -51,10 +51,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="with --architecture: rescale the schedule to this many steps, stage shares kept")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocess")
     p.add_argument("--no-breakdown", action="store_true", help="skip fvcore's per-module breakdown")
-    p.add_argument("--reference", default=None, metavar="NAME[:VARIANT]",
+    p.add_argument("--reference-method", "--reference", dest="reference", default=None, metavar="NAME[:VARIANT]",
                    help="pair the batch latency runs with this method's (e.g. baseline), interleaved in this "
                    "process, for a speedup with a 95%% interval (default: time the method alone; see also `compare`); "
-                   "with --architecture: the method whose schedule the FLOP ratio refers to (default baseline)")
+                   "with --architecture: the method whose schedule the FLOP ratio refers to (default: the run "
+                   "spec's default reference method)")
     return p
 
 
@@ -98,8 +99,7 @@ def main(args: argparse.Namespace) -> int:
     require_device(args.device)
     run = RunSpec.for_method(args.method, device=args.device)  # validates name and device
     ref_name = None if args.reference in (None, "none", run.method_id) else args.reference
-    options = ProfileOptions(warmup=args.warmup, repeats=args.repeats, batch_size=args.batch_size, threads=args.threads,
-                             reference=ref_name)
+    options = ProfileOptions(warmup=args.warmup, repeats=args.repeats, batch_size=args.batch_size, threads=args.threads)
     gen_spec = GenerationSpec(frames=frames, resolution=resolution)
     items = vbench_lite.load_suite("shapes").items("eval", args.batch_size, 0)
     reference = vbench_lite.load_method(ref_name) if ref_name is not None else None  # unknown name: error first
@@ -191,7 +191,9 @@ def _main_real_scale(args: argparse.Namespace) -> int:
         raise UsageError(f"--steps must be at least 1, got {args.steps}")
     h, w = args.resolution or (None, None)
     schedules = {}
-    reference = args.reference or "baseline"
+    from vbench_lite.spec import DEFAULT_REFERENCE_METHOD
+
+    reference = args.reference or DEFAULT_REFERENCE_METHOD
     for name in dict.fromkeys((args.method, reference)):
         RunSpec.for_method(name)  # validates the name
         adapter = vbench_lite.load_method(name)

@@ -13,7 +13,7 @@ from vbench_lite.cli import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    from vbench_lite.spec import ProfileOptions
+    from vbench_lite.spec import DEFAULT_REFERENCE_METHOD, ProfileOptions
 
     opt = ProfileOptions()
     p = sub.add_parser(
@@ -33,6 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--latency-repeats", type=int, default=opt.repeats,
                    help=f"measured latency runs (at least 2; default {opt.repeats})")
     p.add_argument("--warmup", type=int, default=opt.warmup, help=f"latency warm-up runs (default {opt.warmup})")
+    p.add_argument("--reference-method", default=DEFAULT_REFERENCE_METHOD, metavar="NAME[:VARIANT]",
+                   help="the method fidelity compares with and the latency is paired with, loaded once "
+                   f"(default {DEFAULT_REFERENCE_METHOD}; 'none': no fidelity, the method timed alone)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--batch-size", type=int, default=16, help="canonical micro-batch size (never changes a result)")
     p.add_argument("--out", default="runs", help="results root folder (default: ./runs)")
@@ -145,6 +148,21 @@ def vbench_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return opts
 
 
+def reference_method_arg(text: str | None) -> str | None:
+    """``--reference-method NAME[:VARIANT]`` checked against the registry ('none': no reference)."""
+    from vbench_lite.registries import METHODS
+    from vbench_lite.registry import split_name
+
+    if text is None or text.lower() == "none":
+        return None
+    try:
+        name, _ = split_name(text)
+    except ValueError as exc:
+        raise UsageError(f"--reference-method: {exc}") from None
+    METHODS.entry(name)  # unknown name -> did-you-mean
+    return text
+
+
 def fmt(x: float | None) -> str:
     if x is None:
         return "–"
@@ -179,11 +197,13 @@ def main(args: argparse.Namespace) -> int:
 
     name, _ = split_name(args.method)
     METHODS.entry(name)  # unknown method -> did-you-mean, before any work
+    reference = reference_method_arg(args.reference_method)
     require_device(args.device)
     options = options_from_args(args)
     spec = RunSpec.for_method(
         args.method, suite=args.suite, split=args.split, num_videos=args.num_videos,
         metrics=parse_metrics(args.metrics), device=args.device, batch_size=args.batch_size,
+        reference_method=reference,
         profile=ProfileOptions(enabled=not args.no_profile, latency=not args.no_latency,
                                repeats=args.latency_repeats, warmup=args.warmup),
     )

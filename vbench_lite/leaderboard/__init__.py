@@ -45,7 +45,8 @@ def render_leaderboard(
     """Load ``results``, build the table of each method's latest eligible run, write ``formats``.
 
     ``eligible_only=False`` also takes partial, validation and external runs (marked in the caption).
-    ``baseline`` (default ``baseline``; given explicitly it must have a run) is the reference row.
+    ``baseline`` (default: the reference method the runs recorded, ``RunSpec.reference_method``;
+    given explicitly it must have a run) is the reference row.
     Unreadable results files are reported and skipped.
     ``tex_intervals``: ``stacked`` (default), ``inline`` or ``none`` (:func:`.tex.render_tex`). The HTML page
     has a samples section when the suite is registered; ``with_videos`` also writes its previews
@@ -64,8 +65,9 @@ def render_leaderboard(
         raise ValueError(f"unknown --tex-intervals {tex_intervals!r}; choose from {', '.join(TEX_INTERVALS)}")
     loaded = collect.load_runs(results, suite=suite, skip_unreadable=True)
     runs = collect.latest_eligible(loaded, include=include, exclude=exclude, eligible_only=eligible_only)
-    collect.check_baseline(runs, baseline or table.BASELINE, explicit=baseline is not None)
-    baseline = baseline or table.BASELINE
+    explicit = baseline is not None
+    baseline = baseline or collect.recorded_reference(runs)
+    collect.check_baseline(runs, baseline, explicit=explicit)
     if noise_floor is not None:  # the user's file wins
         floors = collect.load_noise_floor(suite, path=noise_floor)
     else:  # what the metrics recorded, else the shipped file

@@ -72,11 +72,27 @@ def load_runs(
     return runs
 
 
-def check_baseline(runs: list[LoadedRun], baseline: str, *, explicit: bool) -> None:
+def recorded_reference(runs: list[LoadedRun]) -> str | None:
+    """The reference method the runs were measured against (their specs' ``reference_method``;
+    results of schema /1 recorded it as ``spec.profile.reference``), ``None`` when none names one.
+    Runs naming different references cannot share the Speedup and fidelity columns: an error."""
+    named = sorted({str(r.result.spec["reference_method"]) for r in runs
+                    if isinstance(r.result.spec, dict) and r.result.spec.get("reference_method")})
+    if len(named) > 1:
+        raise ValueError(f"the runs were measured against different reference methods ({', '.join(named)}); "
+                         "pick the table's reference row with --baseline NAME and leave the others' rows out")
+    return named[0] if named else None
+
+
+def check_baseline(runs: list[LoadedRun], baseline: str | None, *, explicit: bool) -> None:
     """The reference row of speedup and fidelity must be among the table's ``runs``: a misspelt or
     filtered-out ``--baseline`` is an error (naming the rows there are); a missing default baseline
     is a warning."""
     ids = sorted({r.method_id for r in runs})
+    if baseline is None:
+        if ids:
+            log.warning("no run names a reference method: the Speedup column and fidelity stay empty")
+        return
     if baseline in ids:
         return
     if explicit:
@@ -133,12 +149,7 @@ def latest_eligible(
                 f"no eligible run for {', '.join(unknown)}; run it on the full eval split first "
                 "or drop it from --methods"
             )
-    return [best[k] for k in sorted(best, key=_method_order)]
-
-
-def _method_order(method_id: str) -> tuple[int, str]:
-    # The baseline first: every other row is read against it.
-    return (0 if method_id == "baseline" else 1, method_id)
+    return [best[k] for k in sorted(best)]  # the table puts its reference row first
 
 
 def copy_results(runs: list[LoadedRun], dest: str | os.PathLike[str]) -> list[Path]:

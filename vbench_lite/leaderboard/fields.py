@@ -146,7 +146,7 @@ def paired_speedup(run: RunResult) -> dict[str, Any] | None:
     return rec
 
 
-def _paired_against(run: RunResult, reference: RunResult | None, reference_id: str) -> dict[str, Any] | None:
+def _paired_against(run: RunResult, reference: RunResult | None, reference_id: str | None) -> dict[str, Any] | None:
     """The record, if it was measured against the table's reference (by name and, when the
     reference row is there, by its weights): a speedup over another baseline build is not this one."""
     rec = paired_speedup(run)
@@ -159,7 +159,7 @@ def _paired_against(run: RunResult, reference: RunResult | None, reference_id: s
     return rec
 
 
-def speedup(run: RunResult, reference: RunResult | None, reference_id: str = "baseline") -> float | None:
+def speedup(run: RunResult, reference: RunResult | None, reference_id: str | None = None) -> float | None:
     """Paired speedup over the reference (ratio of medians, reference time / method time); the
     reference's own row is 1 by definition. ``None`` without a paired record against it."""
     if run.method_id == (reference.method_id if reference is not None else reference_id):
@@ -169,7 +169,7 @@ def speedup(run: RunResult, reference: RunResult | None, reference_id: str = "ba
 
 
 def speedup_interval(run: RunResult, reference: RunResult | None,
-                     reference_id: str = "baseline") -> tuple[float, float] | None:
+                     reference_id: str | None = None) -> tuple[float, float] | None:
     """The speedup's bootstrap 95% interval over the pairs (``None`` for the reference row)."""
     rec = _paired_against(run, reference, reference_id)
     iv = rec.get("interval") if rec is not None else None

@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vbench_lite.leaderboard import fields
-from vbench_lite.leaderboard.collect import LoadedRun, NoiseFloor
+from vbench_lite.leaderboard.collect import LoadedRun, NoiseFloor, recorded_reference
 from vbench_lite.results import RunResult
 
 log = logging.getLogger(__name__)
-
-BASELINE = "baseline"
 
 
 class ProtocolMismatchError(ValueError):
@@ -57,11 +55,20 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 @dataclass(frozen=True)
+class Reference:
+    """The table's reference row: the method id speedup and fidelity refer to, and its run when the
+    row is in the table."""
+
+    method_id: str | None
+    run: RunResult | None = None
+
+
+@dataclass(frozen=True)
 class Column:
     key: str  # machine name (CSV header)
     label: str  # header text without the arrow
     better: str | None  # "higher", "lower" or None
-    value: Callable[[RunResult, RunResult | None], float | None]  # (run, reference run) -> value
+    value: Callable[[RunResult, Reference], float | None]  # (run, the table's reference) -> value
     # Decimals shown, declared per metric (FVD 1, CLIPSIM 3, ...); None: chosen per column so the
     # smallest value gets 3 significant digits (auto_digits), for costs whose magnitude varies.
     digits: int | None
@@ -78,7 +85,7 @@ class Column:
     vs_reference: bool = False
     # (run, reference run) -> (low, high) of an interval to print beside the value (e.g. a
     # paired-speedup bootstrap interval), in the value's units.
-    interval: Callable[[RunResult, RunResult | None], tuple[float, float] | None] | None = None
+    interval: Callable[[RunResult, Reference], tuple[float, float] | None] | None = None
     group: str = ""  # the spanning header above the column in the LaTeX table ("Cost", "VBench-lite", ...)
     short: str = ""  # a shorter label for the LaTeX table, under its group header ("Sem." under VBench-lite)
 
@@ -97,13 +104,13 @@ def _metric_column(key: str, label: str, better: str, digits: int | None, *, met
     return Column(key, label, better, lambda run, _b: fields.metric_value(run, name), digits, metric=name, **kw)
 
 
-def _speedup(run: RunResult, baseline: RunResult | None) -> float | None:
+def _speedup(run: RunResult, ref: Reference) -> float | None:
     """The paired speedup (vbench_lite.profile.paired), never a ratio of two separate timings."""
-    return fields.speedup(run, baseline)
+    return fields.speedup(run, ref.run, ref.method_id)
 
 
-def _speedup_interval(run: RunResult, baseline: RunResult | None) -> tuple[float, float] | None:
-    return fields.speedup_interval(run, baseline)
+def _speedup_interval(run: RunResult, ref: Reference) -> tuple[float, float] | None:
+    return fields.speedup_interval(run, ref.run, ref.method_id)
 
 
 COST, DIST, VBENCH, FIDELITY = "Cost", "Distribution", "VBench-lite", "Fidelity"
@@ -162,7 +169,7 @@ class Leaderboard:
     caption: str
     protocols: dict[str, dict[str, Any]] = field(default_factory=dict)  # column key -> the shared record
     noise_floor: list[NoiseFloor] = field(default_factory=list)
-    baseline_id: str = BASELINE
+    baseline_id: str | None = None  # the reference row (the runs' reference method)
     digits: dict[str, int] = field(default_factory=dict)  # decimals shown per column key
     exponents: dict[str, int] = field(default_factory=dict)  # rescaled columns: shown = value × 10^e
 
@@ -264,21 +271,25 @@ def build(
     *,
     suite: str,
     noise_floor: list[NoiseFloor] | None = None,
-    baseline_id: str = BASELINE,
+    baseline_id: str | None = None,
     columns: tuple[Column, ...] = COLUMNS,
 ) -> Leaderboard:
-    """The table of ``runs`` (one per method id, e.g. from :func:`collect.latest_eligible`)."""
+    """The table of ``runs`` (one per method id, e.g. from :func:`collect.latest_eligible`); the
+    reference row is ``baseline_id``, by default the reference method the runs recorded."""
     if not runs:
         raise ValueError(
             f"no eligible results for suite {suite!r}; run methods on the full eval split "
             "(`python -m vbench_lite run --method NAME`, its --out given as --results), "
             "or pass --include-ineligible for partial or external runs"
         )
+    if baseline_id is None:
+        baseline_id = recorded_reference(runs)
     runs = sorted(runs, key=lambda r: (r.method_id != baseline_id, r.method_id))  # the reference row first
     ids = [r.method_id for r in runs]
     if len(set(ids)) != len(ids):
         raise ValueError(f"more than one run per method in the table: {ids}; pick one each")
     baseline = next((r.result for r in runs if r.method_id == baseline_id), None)
+    ref = Reference(baseline_id, baseline)
     protocols: dict[str, dict[str, Any]] = {}
     for col in columns:
         _check_direction(col, runs)
@@ -290,9 +301,9 @@ def build(
         cells = {}
         for col in columns:
             std = fields.metric_std(run.result, col.metric) if (col.metric and col.show_std) else None
-            interval = col.interval(run.result, baseline) if col.interval is not None else None
+            interval = col.interval(run.result, ref) if col.interval is not None else None
             is_ref = col.vs_reference and run.method_id == baseline_id
-            cells[col.key] = Cell(col.value(run.result, baseline), std, interval=interval, reference=is_ref)
+            cells[col.key] = Cell(col.value(run.result, ref), std, interval=interval, reference=is_ref)
         rows.append(Row(run.method_id, run, cells))
     digits, exponents = {}, {}
     for col in columns:

@@ -32,8 +32,10 @@ class UnsupportedInput(ValueError):
     instead of a number; asked for by name, it is an error."""
 
 
-# What a metric may need from the harness.
-NEEDS = ("prompts", "reference", "baseline", "attributes")
+# What a metric may need from the harness: the prompts, the suite's reference statistics, the run's
+# reference method's videos for the same prompts and seeds (RunSpec.reference_method), attributes.
+REFERENCE_METHOD_NEED = "reference_method"
+NEEDS = ("prompts", "reference", REFERENCE_METHOD_NEED, "attributes")
 
 
 @dataclass
@@ -43,8 +45,9 @@ class MetricContext:
     suite: Suite | None = None
     device: str = "cpu"
     batch_size: int = 16
-    # Baseline videos for the given items (same prompts and seeds), for fidelity metrics.
-    baseline_videos: Callable[[list[VideoItem]], torch.Tensor] | None = None
+    # The reference method's videos for the given items (same prompts and seeds), for fidelity metrics.
+    reference_method_videos: Callable[[list[VideoItem]], torch.Tensor] | None = None
+    reference_method: str | None = None  # its name (NAME[:VARIANT]), recorded in the protocol
     # Free-form options (detector names, local weight paths), recorded in the protocol.
     options: dict[str, Any] = field(default_factory=dict)
 

@@ -1,5 +1,6 @@
-"""Fidelity to the baseline: PSNR, SSIM (and LPIPS when its weights are local) per frame between
-a method's video and the baseline's video for the same prompt and seed.
+"""Fidelity to the run's reference method (``RunSpec.reference_method``, by default the full-cost
+baseline): PSNR, SSIM (and LPIPS when its weights are local) per frame between a method's video and
+the reference method's video for the same prompt and seed.
 
 This is how training-free accelerations report closeness to the model they accelerate (TeaCache,
 Liu et al. 2024, Table 1; PAB, Zhao et al. 2024, Table 1): per-frame image metrics against the
@@ -21,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from vbench_lite.metrics.base import Metric, MetricContext
+from vbench_lite.metrics.base import REFERENCE_METHOD_NEED, Metric, MetricContext
 from vbench_lite.results import MetricResult
 from vbench_lite.video import validate
 
@@ -91,17 +92,18 @@ def lpips_per_frame(videos: torch.Tensor, baseline: torch.Tensor, net: Any) -> t
 
 
 class Fidelity(Metric):
-    """Fidelity to the baseline's video of the same prompt and seed: PSNR, SSIM (, LPIPS)."""
+    """Fidelity to the reference method's video of the same prompt and seed: PSNR, SSIM (, LPIPS)."""
 
     name: ClassVar[str] = "fidelity"
     version: ClassVar[str] = "1"
     higher_is_better: ClassVar[bool] = True
-    needs: ClassVar[frozenset[str]] = frozenset({"baseline"})
+    needs: ClassVar[frozenset[str]] = frozenset({REFERENCE_METHOD_NEED})
 
     def per_video(self, videos: torch.Tensor, items: list[Any], ctx: MetricContext) -> dict[str, np.ndarray]:
-        if ctx.baseline_videos is None:
-            raise ValueError("fidelity needs the baseline's videos; run it where a baseline run is available")
-        baseline = ctx.baseline_videos(items)
+        if ctx.reference_method_videos is None:
+            raise ValueError("fidelity needs the reference method's videos; give the run a reference method "
+                             "(--reference-method NAME)")
+        baseline = ctx.reference_method_videos(items)
         out = {
             "fidelity_psnr": psnr_per_frame(videos, baseline).mean(dim=1).numpy(),
             "fidelity_ssim": ssim_per_frame(videos, baseline).mean(dim=1).numpy(),
@@ -114,7 +116,7 @@ class Fidelity(Metric):
     def aggregate(self, per_video: dict[str, np.ndarray], items: list[Any], ctx: MetricContext) -> list[MetricResult]:
         from vbench_lite.metrics.clipsim import mean_and_sem
 
-        base = {"reference": "baseline video of the same prompt and seed", "per_video": "mean over frames",
+        base = {"reference": f"{ctx.reference_method} video of the same prompt and seed", "per_video": "mean over frames",
                 "num_videos": len(items), "data_range": 255}
         results = []
         psnr = np.asarray(per_video["fidelity_psnr"], dtype=np.float64)

@@ -20,7 +20,7 @@ from vbench_lite.cost import CostProfile, ProfileSchemaError
 from vbench_lite.env import capture_env
 from vbench_lite.fsutil import cache_dir, read_cache_json, write_cache_json
 from vbench_lite.method import MethodAdapter
-from vbench_lite.metrics.base import Metric, MetricContext
+from vbench_lite.metrics.base import REFERENCE_METHOD_NEED, Metric, MetricContext
 from vbench_lite.pipeline.distributed import Dist
 from vbench_lite.pipeline.generation import generate_videos, method_key, video_sha256
 from vbench_lite.pipeline.scoring import score
@@ -33,9 +33,6 @@ from vbench_lite.suites.base import Suite, VideoItem
 from vbench_lite.video import write_video
 
 logger = logging.getLogger(__name__)
-
-BASELINE = "baseline"
-
 
 @dataclass
 class RunOutput:
@@ -58,31 +55,38 @@ def is_eligible(spec: RunSpec, suite: Suite) -> bool:
     return spec.split == "eval" and full and spec.seed_offset == 0
 
 
-def baseline_provider(spec: RunSpec, dist: Dist) -> Callable[[list[VideoItem]], torch.Tensor]:
-    """Baseline videos for the same prompts and seeds, through the same cached generation."""
-    state: dict[str, Any] = {}
+@dataclass
+class LoadedMethod:
+    """A loaded adapter and its ``describe()``, shared by everything in one run that needs it."""
+
+    adapter: MethodAdapter
+    info: dict[str, Any]
+
+    @classmethod
+    def load(cls, adapter: MethodAdapter, device: str) -> LoadedMethod:
+        adapter.load(device)
+        return cls(adapter, adapter.describe())
+
+
+def reference_method(spec: RunSpec, run_method: LoadedMethod) -> LoadedMethod | None:
+    """The spec's reference method, loaded once (the run's own adapter when they are the same)."""
+    if spec.reference_method is None:
+        return None
+    if spec.reference_method == spec.method_id:
+        return run_method
+    name, variant = split_name(spec.reference_method)
+    return LoadedMethod.load(METHODS.build(name, variant=variant), spec.device)
+
+
+def reference_provider(spec: RunSpec, ref: LoadedMethod) -> Callable[[list[VideoItem]], torch.Tensor]:
+    """The reference method's videos for the same prompts and seeds, through the same cached generation."""
 
     def provide(items: list[VideoItem]) -> torch.Tensor:
-        if "adapter" not in state:
-            adapter = METHODS.build(BASELINE)
-            adapter.load(spec.device)
-            state["adapter"], state["info"] = adapter, adapter.describe()
-        vids = generate_videos(
-            state["adapter"], items, spec.generation, batch_size=spec.batch_size,
-            info=state["info"], progress=False,
-        )
+        vids = generate_videos(ref.adapter, items, spec.generation, batch_size=spec.batch_size,
+                               info=ref.info, progress=False)
         return torch.stack([vids[it.index] for it in items])
 
     return provide
-
-
-def _baseline_salt(spec: RunSpec) -> str:
-    """Per-video fidelity scores depend on the baseline's weights: key them by its identity."""
-    if BASELINE not in METHODS:
-        return ""
-    adapter = METHODS.build(BASELINE)
-    adapter.load(spec.device)
-    return method_key(adapter, adapter.describe(), spec.generation)
 
 
 def run(
@@ -108,26 +112,37 @@ def run(
     run_dir = None
 
     try:
-        adapter.load(spec.device)
-        info = adapter.describe()
+        this = LoadedMethod.load(adapter, spec.device)
+        info = this.info
         videos = generate_videos(
             adapter, items, spec.generation, batch_size=spec.batch_size, info=info, dist=dist,
             use_cache=use_cache, progress=progress,
         )
-        needs_baseline = any("baseline" in m.needs for m in metrics)
+        profiled = spec.profile.enabled and dist.is_main
+        needs_reference = [m.name for m in metrics if REFERENCE_METHOD_NEED in m.needs]
+        ref = None
+        if needs_reference or (profiled and spec.profile.latency and spec.paired_reference is not None):
+            if needs_reference and spec.reference_method is None:
+                raise ValueError(f"metric(s) {', '.join(needs_reference)} compare with a reference method and the run "
+                                 "names none; give --reference-method NAME or leave them out with --metrics")
+            ref = reference_method(spec, this)  # loaded once, for fidelity and the paired latency
         ctx = MetricContext(
             suite=suite,
             device=spec.device,
             batch_size=spec.batch_size,
-            baseline_videos=baseline_provider(spec, dist) if needs_baseline else None,
+            reference_method_videos=reference_provider(spec, ref) if needs_reference and ref else None,
+            reference_method=spec.reference_method,
             options=dict(options or {}),
         )
-        salt = _baseline_salt(spec) if needs_baseline else ""
+        # per-video fidelity scores depend on the reference's weights: key them by its identity
+        salt = method_key(ref.adapter, ref.info, spec.generation) if needs_reference and ref else ""
         results, scores = score(metrics, videos, items, ctx, dist=dist, salt=salt, use_cache=use_cache, progress=progress)
 
         profile = None
-        if spec.profile.enabled and dist.is_main:
-            profile = cached_profile(adapter, spec, info, items, use_cache=use_cache, progress=progress)
+        if profiled:
+            paired = ref if spec.profile.latency and spec.paired_reference is not None else None
+            profile = cached_profile(adapter, spec, info, items, reference=paired, use_cache=use_cache,
+                                     progress=progress)
 
         hashes = {i: video_sha256(v) for i, v in videos.items()}
         rows = [
@@ -175,24 +190,18 @@ def run(
 
 def cached_profile(
     adapter: MethodAdapter, spec: RunSpec, info: dict[str, Any], items: list[VideoItem], *, use_cache: bool,
-    progress: bool = False,
+    reference: LoadedMethod | None = None, progress: bool = False,
 ) -> CostProfile | None:
     """The method's cost profile, cached by method identity (and its reference's), profile options
-    and machine. The latency is paired with ``spec.profile.reference`` unless that is the method."""
+    and machine. With a loaded ``reference`` the batch latency is paired with it."""
     from vbench_lite.profile import profile_method
 
-    reference = None
-    ref_name = spec.profile.reference
-    if spec.profile.latency and ref_name is not None and ref_name != spec.method_id:
-        ref_method, ref_variant = split_name(ref_name)
-        reference = METHODS.build(ref_method, variant=ref_variant)
-        reference.load(spec.device)
     env = capture_env(spec.device)
     key = sha256_text(
         canonical_json(
             {
                 "method": method_key(adapter, info, spec.generation),
-                "reference": method_key(reference, reference.describe(), spec.generation) if reference else None,
+                "reference": method_key(reference.adapter, reference.info, spec.generation) if reference else None,
                 "options": spec.profile,
                 "cpu": env["cpu"],
                 "gpu": env["gpu"],
@@ -210,7 +219,7 @@ def cached_profile(
     batch = items[: spec.profile.batch_size]
     profile = profile_method(
         adapter, spec.generation, spec.profile, [it.prompt for it in batch], [it.seed for it in batch],
-        device=spec.device, reference=reference, progress=progress,
+        device=spec.device, reference=reference.adapter if reference else None, progress=progress,
     )
     if profile is not None:
         write_cache_json(path, profile.to_dict())
