@@ -19,7 +19,7 @@ def test_list_json(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["list", "suites", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["suites"][0]["name"] == "shapes"
+    assert [s["name"] for s in data["suites"]] == ["prompts", "shapes"]
 
 
 def test_bad_usage_exits_2() -> None:

@@ -23,9 +23,10 @@ def load_method(spec: str) -> MethodAdapter:
 
 
 def load_suite(name: str) -> Suite:
-    from vbench_lite.registries import SUITES
+    """A suite by name: ``NAME`` or ``NAME:ARGUMENT`` (``prompts:FILE``)."""
+    from vbench_lite.suites import build_suite
 
-    return SUITES.build(name)
+    return build_suite(name)
 
 
 def list_methods() -> list[str]:

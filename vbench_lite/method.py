@@ -26,6 +26,7 @@ class MethodAdapter(abc.ABC):
       on its (prompt, seed), never on what else is in the batch;
     - parts wrapped in ``vbench_lite.profile.stage("text" | "denoise" | "decode")``;
     - optional ``denoiser()`` -> (module, example inputs) for per-call FLOP breakdowns;
+    - optional ``generation_spec()`` -> the ``GenerationSpec`` the method fixes itself (frames, size, fps);
     - optional ``schedule()`` -> a ``vbench_lite.profile.real_scale.SamplingSchedule`` (steps, CFG,
       pyramid stages) for real-scale projections; without one it is read from ``describe()``.
     """
@@ -62,6 +63,12 @@ class MethodAdapter(abc.ABC):
 
     def denoiser(self) -> tuple[Any, tuple[Any, ...]] | None:
         """Optional: (module, example inputs) of one denoiser call, for per-call FLOP breakdowns."""
+        return None
+
+    def generation_spec(self) -> GenerationSpec | None:
+        """Optional: the frames, size and fps this method generates at when it fixes them itself (a
+        third-party pipeline configured by a method file); the run then uses it instead of the
+        suite's defaults. ``None``: the harness's ``GenerationSpec`` (the shapes domain)."""
         return None
 
     def schedule(self) -> Any | None:

@@ -24,6 +24,11 @@ SUITES.register(
     "vbench_lite.suites.shapes:ShapesSuite",
     description="Procedural coloured shapes moving on plain backgrounds, with ground-truth attributes.",
 )
+SUITES.register(
+    "prompts",
+    "vbench_lite.suites.prompts:PromptListSuite",
+    description="A prompt list (prompts:FILE, text or VBench JSON), N samples per prompt; no reference videos.",
+)
 
 DETECTORS.register(
     "shapes-video",

@@ -28,6 +28,8 @@ def canonical_json(obj: Any) -> str:
 
 
 def _json_default(obj: Any) -> Any:
+    if isinstance(obj, GenerationSpec):
+        return obj.to_dict()
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return dataclasses.asdict(obj)
     if isinstance(obj, (set, frozenset)):
@@ -41,21 +43,46 @@ def sha256_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class GenerationSpec:
-    """What ``MethodAdapter.generate`` must produce: frame count, resolution and frame rate."""
+    """What ``MethodAdapter.generate`` must produce: frame count, resolution and frame rate.
+
+    ``resolution`` is the square frame size of the shapes domain; ``size`` = (height, width) is the
+    frame size of a method that generates at its own size (a diffusers pipeline), and then wins.
+    """
 
     frames: int = 16
     resolution: int = 32
     fps: int = 8
+    size: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if self.frames < 1:
             raise ValueError(f"frames must be at least 1, got {self.frames}")
-        if self.resolution not in SUPPORTED_RESOLUTIONS:
+        if self.size is not None:
+            size = tuple(int(x) for x in self.size)
+            if len(size) != 2 or min(size) < 1:
+                raise ValueError(f"size must be (height, width) in pixels, got {self.size}")
+            object.__setattr__(self, "size", size)
+        elif self.resolution not in SUPPORTED_RESOLUTIONS:
             raise ValueError(
                 f"resolution {self.resolution} is not supported; use one of {SUPPORTED_RESOLUTIONS}"
             )
         if self.fps < 1:
             raise ValueError(f"fps must be positive, got {self.fps}")
+
+    @property
+    def height(self) -> int:
+        return self.size[0] if self.size is not None else self.resolution
+
+    @property
+    def width(self) -> int:
+        return self.size[1] if self.size is not None else self.resolution
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form; ``size`` only when set, so specs of square sizes keep their hashes."""
+        d: dict[str, Any] = {"frames": self.frames, "resolution": self.resolution, "fps": self.fps}
+        if self.size is not None:
+            d["size"] = list(self.size)
+        return d
 
 
 @dataclass(frozen=True)
@@ -132,7 +159,9 @@ class RunSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-native form (tuples become lists), as stored in ``results.json``."""
-        return json.loads(canonical_json(dataclasses.asdict(self)))
+        d = dataclasses.asdict(self)
+        d["generation"] = self.generation.to_dict()
+        return json.loads(canonical_json(d))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunSpec:

@@ -23,7 +23,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "profile, and write <out>/<suite>/<method>[:<variant>]/<run_id>/.",
     )
     p.add_argument("--method", required=True, help="NAME or NAME:VARIANT (see `list methods`)")
-    p.add_argument("--suite", default="shapes")
+    p.add_argument("--model", default=None, metavar="DIR",
+                   help="the local model folder of a method that takes one (diffusers: a pipeline folder written "
+                        "by save_pretrained; the row is diffusers:<folder name>)")
+    p.add_argument("--method-file", default=None, metavar="FILE",
+                   help="a method file (TOML or JSON) naming the model folder and its settings as one leaderboard "
+                        "row (diffusers: see the README section 'Your own model')")
+    p.add_argument("--suite", default="shapes",
+                   help="shapes (default) or prompts:FILE (a prompt list, one a line, or VBench's prompt JSON; "
+                        "prompts:FILE?samples=N for N samples per prompt, default 5)")
     p.add_argument("--split", default="eval", choices=("eval", "validation"))
     p.add_argument("--num-videos", type=int, default=None, help="default: the whole split")
     p.add_argument("--metrics", default=None, help="comma-separated metric names (default: all registered)")
@@ -33,9 +41,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--latency-repeats", type=int, default=opt.repeats,
                    help=f"measured latency runs (at least 2; default {opt.repeats})")
     p.add_argument("--warmup", type=int, default=opt.warmup, help=f"latency warm-up runs (default {opt.warmup})")
-    p.add_argument("--reference-method", default=DEFAULT_REFERENCE_METHOD, metavar="NAME[:VARIANT]",
+    p.add_argument("--reference-method", default=None, metavar="NAME[:VARIANT]",
                    help="the method fidelity compares with and the latency is paired with, loaded once "
-                   f"(default {DEFAULT_REFERENCE_METHOD}; 'none': no fidelity, the method timed alone)")
+                   f"(default {DEFAULT_REFERENCE_METHOD}, or none for a method that fixes its own frames and size, "
+                   "--model/--method-file; 'none': no fidelity, the method timed alone)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--batch-size", type=int, default=16, help="canonical micro-batch size (never changes a result)")
     p.add_argument("--out", default="runs", help="results root folder (default: ./runs)")
@@ -68,6 +77,18 @@ def add_metric_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--amt-weights", default=None, metavar="PATH",
                    help="local AMT-S weights, VBench's amt-s.pth (motion smoothness; needs the vbench package: "
                         "pip install --no-deps vbench==0.1.5); without it motion smoothness uses Farneback")
+    ref = p.add_mutually_exclusive_group()
+    ref.add_argument("--reference", default=None, metavar="DIR",
+                     help="a folder of real videos FVD/KVD compare against (instead of the suite's reference split)")
+    ref.add_argument("--reference-stats", default=None, metavar="FILE",
+                     help="reference statistics written by `stats --videos DIR --out FILE`, or a bare mean/covariance "
+                          ".npz (mu, sigma) with --reference-stats-protocol")
+    p.add_argument("--reference-frame-sampling", default=None, metavar="first|middle|stride:K",
+                   help="how a clip is taken from each --reference video: its first N frames (StyleGAN-V's FVD, the "
+                        "default), N frames from the middles of N segments (VBench), or every K-th frame")
+    p.add_argument("--reference-stats-protocol", default=None, choices=("stylegan-v",),
+                   help="the protocol of a bare mean/covariance --reference-stats file: stylegan-v = I3D features of "
+                        "the first 16 frames, covariance divided by N")
 
 
 def parse_metrics(text: str | None) -> tuple[str, ...]:
@@ -113,6 +134,7 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
     if getattr(args, "clip_weights", None):
         opts["clip_weights"] = _weights_file(args.clip_weights, "--clip-weights")
     opts.update(vbench_options_from_args(args))
+    opts |= reference_options(args)
     if getattr(args, "reference_num", None) is not None:
         if args.reference_num < 2:
             raise UsageError(f"--reference-num must be at least 2, got {args.reference_num}")
@@ -163,6 +185,38 @@ def reference_method_arg(text: str | None) -> str | None:
     return text
 
 
+def reference_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The user's real reference set (``--reference DIR`` / ``--reference-stats FILE``), checked to exist."""
+    from pathlib import Path
+
+    from vbench_lite.metrics.reference_videos import frames_needed
+
+    opts: dict[str, Any] = {}
+    if getattr(args, "reference", None):
+        d = Path(args.reference).expanduser()
+        if not d.is_dir():
+            raise UsageError(f"--reference {args.reference}: " + ("not a folder; give the folder of real videos"
+                                                                 if d.exists() else "no such folder"))
+        opts["reference_videos"] = str(d)
+    if getattr(args, "reference_stats", None):
+        f = Path(args.reference_stats).expanduser()
+        if not f.is_file():
+            raise UsageError(f"--reference-stats {args.reference_stats}: " + ("is a folder; give the .npz file"
+                                                                             if f.exists() else "no such file"))
+        opts["reference_stats"] = str(f)
+    sampling = getattr(args, "reference_frame_sampling", None)
+    if sampling is not None:
+        if not opts:
+            raise UsageError("--reference-frame-sampling needs --reference DIR or --reference-stats FILE")
+        frames_needed(16, sampling)  # an unknown sampling is named here, before any work
+        opts["reference_frame_sampling"] = sampling
+    if getattr(args, "reference_stats_protocol", None):
+        if "reference_stats" not in opts:
+            raise UsageError("--reference-stats-protocol needs --reference-stats FILE")
+        opts["reference_stats_protocol"] = args.reference_stats_protocol
+    return opts
+
+
 def fmt(x: float | None) -> str:
     if x is None:
         return "–"
@@ -188,26 +242,49 @@ def summary_rows(result: Any) -> list[tuple[str, str, str]]:
     return rows
 
 
+def build_adapter(name: str, variant: str | None, args: argparse.Namespace) -> Any:
+    """The method's adapter (not loaded); ``--model`` / ``--method-file`` go to a method that takes them."""
+    import inspect
+
+    from vbench_lite.registries import METHODS
+
+    extra = {k: v for k, v in (("model", args.model), ("method_file", args.method_file)) if v is not None}
+    if extra:
+        params = inspect.signature(METHODS.get(name)).parameters
+        flags = ", ".join("--" + k.replace("_", "-") for k in extra if k not in params)
+        if flags:
+            raise UsageError(f"method {name!r} takes no {flags} (the diffusers method does: --method diffusers)")
+    return METHODS.build(name, variant=variant, **extra)
+
+
 def main(args: argparse.Namespace) -> int:
     from vbench_lite.cli import require_device
     from vbench_lite.pipeline.runner import run
     from vbench_lite.registries import METHODS
     from vbench_lite.registry import split_name
-    from vbench_lite.spec import ProfileOptions, RunSpec
+    from vbench_lite.spec import DEFAULT_REFERENCE_METHOD, ProfileOptions, RunSpec
 
-    name, _ = split_name(args.method)
+    name, variant = split_name(args.method)
     METHODS.entry(name)  # unknown method -> did-you-mean, before any work
-    reference = reference_method_arg(args.reference_method)
+    explicit = args.reference_method is not None
+    reference = reference_method_arg(args.reference_method) if explicit else DEFAULT_REFERENCE_METHOD
     require_device(args.device)
     options = options_from_args(args)
-    spec = RunSpec.for_method(
-        args.method, suite=args.suite, split=args.split, num_videos=args.num_videos,
+    adapter = build_adapter(name, variant, args)
+    # A method that fixes its own frames and size (a third-party pipeline) has no default reference
+    # method: the baseline generates the shapes domain only.
+    generation = adapter.generation_spec()
+    if generation is not None and not explicit:
+        reference = None
+    spec = RunSpec(
+        method=name, variant=adapter.variant, suite=args.suite, split=args.split, num_videos=args.num_videos,
         metrics=parse_metrics(args.metrics), device=args.device, batch_size=args.batch_size,
         reference_method=reference,
+        **({"generation": generation} if generation is not None else {}),
         profile=ProfileOptions(enabled=not args.no_profile, latency=not args.no_latency,
                                repeats=args.latency_repeats, warmup=args.warmup),
     )
-    out = run(spec, out=args.out, options=options, use_cache=not args.no_cache,
+    out = run(spec, out=args.out, adapter=adapter, options=options, use_cache=not args.no_cache,
               progress=not args.json)
     if out.run_dir is None:  # a non-zero rank under torchrun
         return 0

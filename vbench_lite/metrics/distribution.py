@@ -12,7 +12,10 @@ Options the harness metrics read from ``MetricContext.options`` (all recorded in
 (a local file), ``covariance`` (``unbiased`` or ``stylegan-v``; default: the detector's reference
 convention, ``FeatureDetector.covariance``: StyleGAN-V's for ``i3d``), ``reference_num`` (reference
 videos used, default the whole split), ``reference_videos`` (a folder of real videos instead of
-the suite's reference split), ``fvd_bootstrap`` (resamples, default 100; 0 disables),
+the suite's reference split, ``--reference DIR``) read by ``reference_frame_sampling`` (``first``,
+``middle`` or ``stride:K``; default ``first``), ``reference_stats`` (a statistics file,
+``--reference-stats FILE``; a bare mean/covariance file with ``reference_stats_protocol``),
+``fvd_bootstrap`` (resamples, default 100; 0 disables),
 ``kvd_subsets`` / ``kvd_subset_size`` (default 100 / 1000).
 """
 
@@ -27,7 +30,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from vbench_lite.metrics.base import Metric, MetricContext
+from vbench_lite.metrics.base import Metric, MetricContext, UnsupportedInput
 from vbench_lite.metrics.frechet import (
     COVARIANCE_DESCRIPTIONS,
     check_features,
@@ -129,7 +132,7 @@ def reference_identity(ref_protocol: dict[str, Any]) -> dict[str, Any]:
     of its files); where the folder lies on this machine is a fingerprint.
     """
     src = dict(ref_protocol["source"])
-    if src.get("kind") == "folder":
+    if src.get("kind") in ("folder", "stats-file"):  # a statistics file of a folder is that folder
         src.pop("path", None)
         src["content_sha256"] = ref_protocol["content_sha256"]
     return src
@@ -137,10 +140,11 @@ def reference_identity(ref_protocol: dict[str, Any]) -> dict[str, Any]:
 
 def reference_fingerprint(ref: Any) -> dict[str, Any]:
     """What the reference came out as: content hashes of its videos and of its features."""
+    computed = ref.features if ref.features is not None else np.concatenate([ref.mu.ravel(), ref.sigma.ravel()])
     out = {
         "reference_sha256": ref.protocol["content_sha256"],
         "reference_features_sha256": hashlib.sha256(
-            np.ascontiguousarray(ref.features, dtype=np.float32).tobytes()
+            np.ascontiguousarray(computed, dtype=np.float32).tobytes()
         ).hexdigest(),
     }
     if ref.protocol["source"].get("path"):
@@ -167,20 +171,37 @@ class _DistributionMetric(Metric):
         return self._detectors[key]
 
     def per_video(self, videos: torch.Tensor, items: list, ctx: MetricContext) -> dict[str, np.ndarray]:
+        self.check_reference(ctx)  # before any detector is loaded: a skip, not a missing-weights error
         return {"features": self.detector(ctx).features(videos).numpy()}
 
-    def reference(self, ctx: MetricContext) -> Any:
-        from vbench_lite.metrics.reference_stats import folder_reference_stats, suite_reference_stats
-
-        det = self.detector(ctx)
-        cov = ctx.options.get("covariance") or getattr(det, "covariance", "unbiased")
-        if ctx.options.get("reference_videos"):
-            return folder_reference_stats(ctx.options["reference_videos"], det, covariance=cov)
-        if ctx.suite is None:
-            raise ValueError(
-                f"{self.name} needs reference videos: run on a suite with a reference split "
-                "(--suite shapes) or give a folder of real videos"
+    def check_reference(self, ctx: MetricContext) -> None:
+        """Real videos to compare against exist: the user's (folder or statistics file) or the suite's
+        reference split. A prompt list has none: the metric is then unsupported (skipped with this
+        reason when not asked for by name), never 0."""
+        if ctx.options.get("reference_videos") or ctx.options.get("reference_stats"):
+            return
+        if ctx.suite is None or not ctx.suite.has_reference:
+            where = f"suite {ctx.suite.name!r} has no reference split" if ctx.suite is not None else "no suite is given"
+            raise UnsupportedInput(
+                f"{self.name} needs real reference videos and {where}: give a folder of real videos with "
+                "--reference DIR or their statistics with --reference-stats FILE"
             )
+
+    def reference(self, ctx: MetricContext) -> Any:
+        from vbench_lite.metrics.reference_stats import suite_reference_stats
+        from vbench_lite.metrics.reference_videos import folder_reference_stats, load_stats_file
+
+        self.check_reference(ctx)
+        det = self.detector(ctx)
+        asked_cov = ctx.options.get("covariance")
+        cov = asked_cov or getattr(det, "covariance", "unbiased")
+        sampling = ctx.options.get("reference_frame_sampling")
+        if ctx.options.get("reference_stats"):
+            return load_stats_file(ctx.options["reference_stats"], det, sampling=sampling, covariance=asked_cov,
+                                   declared_protocol=ctx.options.get("reference_stats_protocol"))
+        if ctx.options.get("reference_videos"):
+            return folder_reference_stats(ctx.options["reference_videos"], det, sampling=sampling or "first",
+                                          covariance=cov)
         return suite_reference_stats(ctx.suite, det, num=ctx.options.get("reference_num"), covariance=cov)
 
     def _setup(
@@ -191,9 +212,9 @@ class _DistributionMetric(Metric):
         det = self.detector(ctx)
         feats = check_features(per_video["features"], name=f"{self.name} generated features")
         ref = self.reference(ctx)
-        if feats.shape[1] != ref.features.shape[1]:
+        if feats.shape[1] != ref.mu.shape[0]:
             raise ValueError(
-                f"feature dimensions differ: generated {feats.shape[1]}-d, reference {ref.features.shape[1]}-d"
+                f"feature dimensions differ: generated {feats.shape[1]}-d, reference {ref.mu.shape[0]}-d"
             )
         protocol = {
             **det.protocol(),
@@ -233,7 +254,8 @@ class FVD(_DistributionMetric):
         if floor:
             details["noise_floor"] = floor["fvd"]
         warnings = sample_warnings(len(feats), feats.shape[1], name="generated features")
-        warnings += sample_warnings(ref.num, feats.shape[1], name="reference features")
+        if ref.num is not None:
+            warnings += sample_warnings(ref.num, feats.shape[1], name="reference features")
         return [MetricResult(self.name, self.version, value, self.higher_is_better, protocol, std, details, warnings,
                              fingerprint)]
 
@@ -248,7 +270,9 @@ class KVD(_DistributionMetric):
         det, feats, ref, protocol, fingerprint = self._setup(per_video, ctx)
         subsets = int(ctx.options.get("kvd_subsets", DEFAULT_SUBSETS))
         size = int(ctx.options.get("kvd_subset_size", DEFAULT_SUBSET_SIZE))
-        mean, std = kernel_distance(feats, ref.features.astype(np.float64), subsets, size, seed=0)
+        from vbench_lite.metrics.reference_videos import require_features
+
+        mean, std = kernel_distance(feats, require_features(ref, self.name).astype(np.float64), subsets, size, seed=0)
         protocol.pop("covariance")
         protocol["kernel"] = "polynomial (x.y/d + 1)^3, unbiased MMD^2 (KID)"
         protocol["subsets"] = subsets

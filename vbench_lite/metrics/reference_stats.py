@@ -15,7 +15,7 @@ lookup saves, so the key holds the suite version plus the SHA-256 of the first `
 videos (a renderer change shows there); the full content SHA-256, computed while the statistics
 are computed, is stored in the file and recorded in every FVD/KVD result's ``fingerprint`` (what
 was obtained, never part of the metric's protocol: issue 18). For a folder the key holds the
-SHA-256 of every file.
+SHA-256 of every file (:mod:`.reference_videos`: the user's folders and statistics files).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from vbench_lite.fsutil import cache_dir, read_cache_bytes, sha256_file, write_cache_bytes
+from vbench_lite.fsutil import cache_dir, read_cache_bytes, write_cache_bytes
 from vbench_lite.metrics.frechet import COVARIANCE_DESCRIPTIONS, gaussian_statistics
 
 logger = logging.getLogger(__name__)
@@ -45,16 +44,21 @@ PROBE = 16
 
 @dataclass
 class ReferenceStats:
-    """Real-video features ``[N, D]`` (float32, index order), their mean/covariance, the protocol."""
+    """Real-video features ``[N, D]`` (float32, index order), their mean/covariance, the protocol.
 
-    features: np.ndarray
+    ``features`` is None for a bare mean/covariance file (:mod:`.reference_videos`); ``num`` is then
+    the count the file states, if any."""
+
+    features: np.ndarray | None
     mu: np.ndarray
     sigma: np.ndarray
     protocol: dict[str, Any]
     path: Path | None = None
 
     @property
-    def num(self) -> int:
+    def num(self) -> int | None:
+        if self.features is None:
+            return self.protocol.get("num")
         return int(self.features.shape[0])
 
 
@@ -152,34 +156,4 @@ def suite_reference_stats(
     }
     if not recompute and (hit := load_cached(protocol)) is not None:
         return hit
-    return compute_and_cache(protocol, chunks, detector)
-
-
-def folder_reference_stats(
-    folder: str | os.PathLike[str], detector: Any, *, covariance: str | None = None, recompute: bool = False
-) -> ReferenceStats:
-    """Statistics of a folder of real videos (each read as its first ``detector.num_frames`` frames);
-    ``covariance=None``: the detector's convention (``FeatureDetector.covariance``)."""
-    from vbench_lite.video import list_videos, read_video
-
-    files = list_videos(folder)
-    h = hashlib.sha256()
-    for f in files:
-        h.update(f"{f.name}\0{sha256_file(f)}\n".encode())
-    frames = detector.num_frames
-    protocol = {
-        **_base_protocol(detector, covariance),
-        "source": {"kind": "folder", "path": str(Path(folder).resolve()), "frame_sampling": "first"},
-        "content_sha256": h.hexdigest(),
-        "num": len(files),
-        "resolution": "native",
-        "frames": frames,
-    }
-    if not recompute and (hit := load_cached(protocol)) is not None:
-        return hit
-
-    def chunks() -> Iterator[torch.Tensor]:
-        for i in range(0, len(files), 32):
-            yield torch.stack([read_video(f, num_frames=frames, sampling="first") for f in files[i : i + 32]])
-
     return compute_and_cache(protocol, chunks, detector)

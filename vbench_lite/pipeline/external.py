@@ -30,10 +30,11 @@ from vbench_lite.metrics.base import Metric, MetricContext
 from vbench_lite.pipeline.generation import video_sha256
 from vbench_lite.pipeline.runner import RunOutput, resolve_metrics
 from vbench_lite.pipeline.scoring import score
-from vbench_lite.registries import METRICS, SUITES
+from vbench_lite.registries import METRICS
 from vbench_lite.results import RunResult, SampleRow, write_samples
 from vbench_lite.run_folder import RunFolder
 from vbench_lite.spec import canonical_json, sha256_text
+from vbench_lite.suites import build_suite
 from vbench_lite.suites.base import VideoItem
 from vbench_lite.video import list_videos, read_video
 
@@ -170,9 +171,11 @@ def evaluate_folder(
     files = list_videos(videos_dir)
     sampling = check_frame_options(frames, frame_sampling)
     prompts, prompt_source = prompts_for(files, prompts_file)
-    available = ({"prompts"} if prompts is not None else set()) | ({"reference"} if suite else set())
+    opts = options or {}
+    has_reference = bool(opts.get("reference_videos") or opts.get("reference_stats")) or bool(suite)
+    available = ({"prompts"} if prompts is not None else set()) | ({"reference"} if has_reference else set())
     chosen = select_metrics(metrics, available, no_prompts="" if prompts is not None else prompt_source)
-    suite_obj = SUITES.build(suite) if suite else None
+    suite_obj = build_suite(suite) if suite else None
     spec: dict[str, Any] = {
         "videos": str(Path(videos_dir).resolve()),
         "prompts": prompt_source if prompts is not None else None,

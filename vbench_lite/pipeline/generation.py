@@ -39,6 +39,8 @@ def method_key(adapter: MethodAdapter, info: dict[str, Any], gen: GenerationSpec
         "generation": gen,
         "vbench_lite": __version__,
     }
+    if info.get("settings_sha256") is not None:  # settings beyond the weights (a method file's steps, CFG, ...)
+        ident["settings_sha256"] = info["settings_sha256"]
     return sha256_text(canonical_json(ident))
 
 
@@ -61,7 +63,7 @@ def check_output(videos: Any, n: int, gen: GenerationSpec, method: str) -> torch
         validate(videos, name=f"output of method {method!r}")
     except ValueError as exc:
         raise ValueError(f"method {method!r} returned invalid videos: {exc}") from None
-    expected = (n, gen.frames, 3, gen.resolution, gen.resolution)
+    expected = (n, gen.frames, 3, gen.height, gen.width)
     if tuple(videos.shape) != expected:
         raise ValueError(
             f"method {method!r} returned videos of shape {tuple(videos.shape)}; expected {expected}"

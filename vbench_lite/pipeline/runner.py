@@ -24,11 +24,12 @@ from vbench_lite.metrics.base import REFERENCE_METHOD_NEED, Metric, MetricContex
 from vbench_lite.pipeline.distributed import Dist
 from vbench_lite.pipeline.generation import generate_videos, method_key, video_sha256
 from vbench_lite.pipeline.scoring import score
-from vbench_lite.registries import METHODS, METRICS, SUITES
+from vbench_lite.registries import METHODS, METRICS
 from vbench_lite.registry import split_name
 from vbench_lite.results import RunResult, SampleRow, write_samples
 from vbench_lite.run_folder import RunFolder
 from vbench_lite.spec import RunSpec, canonical_json, sha256_text
+from vbench_lite.suites import build_suite
 from vbench_lite.suites.base import Suite, VideoItem
 from vbench_lite.video import write_video
 
@@ -101,11 +102,16 @@ def run(
 ) -> RunOutput:
     """Run ``spec`` end to end; writes ``<out>/<suite>/<method>/<run_id>/`` when ``out`` is given."""
     dist = Dist.from_env(spec.device)
-    suite: Suite = SUITES.build(spec.suite)
+    suite: Suite = build_suite(spec.suite)
     items = suite.items(spec.split, spec.num_videos, spec.seed_offset)
     if adapter is None:
         adapter = METHODS.build(spec.method, variant=spec.variant)
     metrics = resolve_metrics(spec.metrics)
+    skipped: dict[str, str] = {}
+    if not spec.metrics and spec.reference_method is None:  # default metrics: those a run can score
+        for m in [m for m in metrics if REFERENCE_METHOD_NEED in m.needs]:
+            skipped[m.name] = "compares with a reference method and the run names none (--reference-method NAME)"
+            metrics.remove(m)
     folder = None
     if out is not None and dist.is_main:  # an unusable --out fails before any work
         folder = RunFolder(out, suite.name, spec.method_id, spec.content_hash())
@@ -136,7 +142,10 @@ def run(
         )
         # per-video fidelity scores depend on the reference's weights: key them by its identity
         salt = method_key(ref.adapter, ref.info, spec.generation) if needs_reference and ref else ""
-        results, scores = score(metrics, videos, items, ctx, dist=dist, salt=salt, use_cache=use_cache, progress=progress)
+        # Default metrics the inputs cannot support (FVD without real videos) are skipped with the
+        # reason; a metric asked for by name is an error instead.
+        results, scores = score(metrics, videos, items, ctx, dist=dist, salt=salt, use_cache=use_cache,
+                                progress=progress, skipped=None if spec.metrics else skipped)
 
         profile = None
         if profiled:
@@ -164,12 +173,13 @@ def run(
             eligible=is_eligible(spec, suite),
             spec=spec.to_dict(),
             spec_hash=spec.content_hash(),
-            method_info=info,
+            method_info=adapter.describe(),  # after generation: counted quantities (NFE) included
             metrics=results,
             profile=profile,
             env=capture_env(spec.device) | {"world_size": dist.world},
             created=folder.created if folder is not None else "",
             videos_sha256=all_hash,
+            skipped=skipped,
         )
         if folder is not None:
             if write_videos:

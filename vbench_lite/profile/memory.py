@@ -18,7 +18,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from typing import Any
 
 import torch
@@ -106,7 +105,7 @@ def cpu_peak_rss(
     """Run one generation of ``method`` (``NAME[:VARIANT]``) in a fresh process; its peak RSS rise."""
     request = {
         "method": method,
-        "generation": asdict(generation),
+        "generation": generation.to_dict(),
         "prompts": list(prompts),
         "seeds": [int(s) for s in seeds],
         "threads": threads or torch.get_num_threads(),

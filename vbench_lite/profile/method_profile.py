@@ -21,7 +21,6 @@ The FLOP-counting run comes first and is untimed, so it also warms the method up
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -54,7 +53,7 @@ class MethodError(ValueError):
 
 def check_videos(method: str, videos: Any, batch: int, spec: GenerationSpec) -> None:
     """Raise :class:`MethodError` naming ``method`` unless ``videos`` is uint8 ``[B, T, 3, H, W]``."""
-    expected = (batch, spec.frames, 3, spec.resolution, spec.resolution)
+    expected = (batch, spec.frames, 3, spec.height, spec.width)
     if not isinstance(videos, torch.Tensor):
         raise MethodError(f"method {method!r}: generate() returned {type(videos).__name__}, not a tensor {expected}")
     if videos.is_floating_point() and torch.isnan(videos).any():
@@ -190,7 +189,7 @@ def profile_method(
         method=name,
         device=device,
         threads=threads,
-        generation=dataclasses.asdict(gen_spec),
+        generation=gen_spec.to_dict(),
         flops=FlopCount(
             total=per_video.total,
             by_stage=dict(per_video.by_stage),
@@ -297,6 +296,6 @@ def compare_methods(
         **_speedup_record(paired, reference, gen_spec),
         "method_weights_sha256": info.get("weights_sha256"),
         "method_version": adapter.version,
-        "generation": dataclasses.asdict(gen_spec),
+        "generation": gen_spec.to_dict(),
         "env": capture_env(device),
     }

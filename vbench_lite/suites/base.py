@@ -35,6 +35,11 @@ class Suite(abc.ABC):
     resolution: ClassVar[int] = 32
     fps: ClassVar[int] = 8
 
+    @property
+    def has_reference(self) -> bool:
+        """Whether the suite has real videos (a ``reference`` split) for FVD/KVD statistics."""
+        return "reference" in self.split_sizes
+
     def split_size(self, split: str) -> int | None:
         if split not in self.split_sizes:
             raise ValueError(
