@@ -3,6 +3,8 @@ UNet3DConditionModel, AutoencoderKL and CLIPTextModel, a CLIP tokenizer whose vo
 fixture writes) saved with save_pretrained, run through `run --method diffusers` on a prompt list
 against a folder of real videos with a randomly initialised I3D-interface TorchScript detector."""
 
+# ruff: noqa: F811 - the test functions take the fixtures imported from test_i3d_route by name
+
 from __future__ import annotations
 
 import json
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.test_i3d_route import TinyI3D
+from tests.test_i3d_route import _few_bootstrap_resamples, i3d_file  # noqa: F401 - shared fixtures
 from tests.test_prompt_suites import write_real_videos
 from vbench_lite.cli import main
 from vbench_lite.results import RunResult
@@ -67,19 +69,8 @@ def tiny_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_pipeline(tmp_path_factory.mktemp("pipe"))
 
 
-@pytest.fixture(scope="module")
-def i3d_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("i3d") / "i3d_torchscript.pt"
-    torch.jit.script(TinyI3D().eval()).save(str(path))
-    return path
-
-
 @pytest.fixture(autouse=True)
-def _few_bootstrap_resamples(monkeypatch: pytest.MonkeyPatch) -> None:
-    from vbench_lite.metrics import distribution
-
-    monkeypatch.setattr(distribution, "BOOTSTRAP_RESAMPLES", 2)
+def _no_published_methods(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VBENCH_LITE_DIFFUSERS_METHODS", raising=False)
 
 
@@ -240,3 +231,15 @@ def test_method_files_folder(tiny_pipeline: Path, tmp_path: Path, capsys: pytest
     monkeypatch.setenv("VBENCH_LITE_METHOD_FILES", str(folder))
     m = load_method("diffusers:tiny-t2v-2step")
     assert m.config.steps == 2 and m.generation_spec().size == (32, 32)
+
+
+def test_python_api(tiny_pipeline: Path, tmp_path: Path) -> None:
+    """`evaluate_method` with an adapter instance generates at the pipeline's own frames and size."""
+    from vbench_lite import evaluate_method
+    from vbench_lite.methods.diffusers import DiffusersMethod
+
+    method = DiffusersMethod(method_file=_method_file(tmp_path, tiny_pipeline))
+    r = evaluate_method(method, suite=f"prompts:{_prompts(tmp_path)}?samples=1", split="eval", num_videos=2,
+                        metrics=["toy-mean"])
+    assert r.method_id == "diffusers:tiny-t2v-2step" and r.spec["generation"]["size"] == [32, 32]
+    assert r.method_info["nfe"] == 4

@@ -2,6 +2,8 @@
 (`--reference DIR`, `--reference-stats FILE`, `stats --videos DIR --out FILE`, bare mu/sigma files),
 through the real CLI with the toy plugin method and a randomly initialised I3D-interface TorchScript."""
 
+# ruff: noqa: F811 - the test functions take the fixtures imported from test_i3d_route by name
+
 from __future__ import annotations
 
 import json
@@ -11,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.test_i3d_route import TinyI3D
+from tests.test_i3d_route import TinyI3D, _few_bootstrap_resamples, i3d_file  # noqa: F401 - shared fixtures
 from vbench_lite.cli import main
 from vbench_lite.results import RunResult
 from vbench_lite.suites import build_suite
@@ -19,21 +21,6 @@ from vbench_lite.suites.prompts import SEED_STRIDE
 from vbench_lite.video import write_video
 
 PROMPTS = ["a cat walking on the beach", "a red car driving at night", "fireworks over a city"]
-
-
-@pytest.fixture(autouse=True)
-def _few_bootstrap_resamples(monkeypatch: pytest.MonkeyPatch) -> None:
-    from vbench_lite.metrics import distribution
-
-    monkeypatch.setattr(distribution, "BOOTSTRAP_RESAMPLES", 2)
-
-
-@pytest.fixture(scope="module")
-def i3d_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("i3d") / "i3d_torchscript.pt"
-    torch.jit.script(TinyI3D().eval()).save(str(path))
-    return path
 
 
 def write_real_videos(folder: Path, n: int, frames: int = 20, size: int = 32, seed: int = 0) -> Path:

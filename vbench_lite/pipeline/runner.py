@@ -259,9 +259,11 @@ def evaluate_method(
     adapter = None
     if isinstance(method_or_name, MethodAdapter):
         adapter = method_or_name
+        gen = adapter.generation_spec()  # a method that fixes its own frames and size (diffusers)
         spec = RunSpec(method=adapter.name, variant=adapter.variant, suite=suite, split=split,
                        num_videos=num_videos, metrics=tuple(metrics or ()), device=device,
-                       profile=ProfileOptions(enabled=profile))
+                       **({"generation": gen} if gen is not None else {}),
+                       profile=ProfileOptions(enabled=profile, **({"reference": None} if gen is not None else {})))
     else:
         spec = RunSpec.for_method(method_or_name, suite=suite, split=split, num_videos=num_videos,
                                   metrics=tuple(metrics or ()), device=device,
