@@ -206,8 +206,9 @@ class DiffusersMethod(MethodAdapter):
         if c.negative_prompt is not None:
             kwargs["negative_prompt"] = [c.negative_prompt] * len(prompts)
         kwargs |= c.call_kwargs
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
         unknown = [k for k in kwargs if k not in params and k != "output_type"]
-        if unknown:
+        if unknown and not takes_any:
             raise ValueError(f"{type(self.pipe).__name__} takes no {', '.join(unknown)}; fix the method file")
         return kwargs
 
