@@ -124,13 +124,14 @@ def test_run_on_a_prompt_list_against_real_videos(tiny_pipeline: Path, i3d_file:
     assert r.metrics["fvd"].value > 0 and r.metrics["fvd"].protocol["num_reference"] == 10
     assert r.metrics["fvd"].protocol["detector"] == "i3d" and r.metrics["kvd"].value is not None
     info = r.method_info
-    assert info["pipeline_class"] == "TextToVideoSDPipeline" and info["nfe"] == 4  # 2 steps x CFG, counted
-    assert info["frames"] == 16 and info["size"] == [32, 32] and len(info["weights_sha256"]) == 64
-    flops = r.profile["flops"]
-    assert flops["unit"] == "FLOP" and all(flops["by_stage"][s] > 0 for s in ("text", "denoise", "decode"))
-    assert flops["by_stage"]["denoise"] == _denoiser_flops_by_direct_count(tiny_pipeline)
-    assert flops["denoiser_calls"] == 2 * 16  # the profile's batch of 16 videos, 2 calls each
-    assert r.profile["memory"]["peak_bytes"] > 0  # the peak-memory subprocess rebuilt the same pipeline
+    assert info.extra["pipeline_class"] == "TextToVideoSDPipeline" and info.nfe == 4  # 2 steps x CFG, counted
+    assert info.frames == 16 and info.extra["size"] == [32, 32] and len(info.weights_sha256 or "") == 64
+    assert r.spec["reference_method"] is None and r.profile.speedup is None  # the baseline is not its reference
+    flops = r.profile.flops
+    assert flops.unit == "FLOP" and all(flops.by_stage[s] > 0 for s in ("text", "denoise", "decode"))
+    assert flops.by_stage["denoise"] == _denoiser_flops_by_direct_count(tiny_pipeline)
+    assert flops.denoiser_calls == len(flops.denoiser_call_flops) == 2 * 16  # the batch of 16 videos, 2 calls each
+    assert r.profile.memory["peak_bytes"] > 0  # the peak-memory subprocess rebuilt the same pipeline
     run_dir = next((tmp_path / "runs" / "prompts-prompts" / "diffusers:tiny-t2v-2step").iterdir())
     assert (run_dir / "results.json").is_file() and len(list((run_dir / "videos").iterdir())) == 8
     rows = [json.loads(line) for line in (run_dir / "samples.jsonl").read_text().splitlines()]
@@ -159,7 +160,7 @@ def test_model_folder_route(tiny_pipeline: Path, tmp_path: Path, capsys: pytest.
     r = _run(["run", "--method", "diffusers", "--model", str(tiny_pipeline), "--suite",
               f"prompts:{_prompts(tmp_path)}?samples=1", "--num-videos", "1", "--metrics", "toy-mean",
               "--no-profile", "--out", str(tmp_path / "runs")], capsys)
-    assert r.method_id == "diffusers:tiny-t2v" and r.method_info["nfe"] == 100 and r.method_info["steps"] == 50
+    assert r.method_id == "diffusers:tiny-t2v" and r.method_info.nfe == 100 and r.method_info.steps == 50
     assert r.spec["generation"] == {"frames": 16, "resolution": 32, "fps": 8, "size": [32, 32]}
 
 
@@ -242,4 +243,4 @@ def test_python_api(tiny_pipeline: Path, tmp_path: Path) -> None:
     r = evaluate_method(method, suite=f"prompts:{_prompts(tmp_path)}?samples=1", split="eval", num_videos=2,
                         metrics=["toy-mean"])
     assert r.method_id == "diffusers:tiny-t2v-2step" and r.spec["generation"]["size"] == [32, 32]
-    assert r.method_info["nfe"] == 4
+    assert r.method_info.nfe == 4

@@ -88,14 +88,14 @@ def _prompt_file(tmp_path: Path) -> Path:
 
 def test_fvd_without_reference_is_skipped_with_a_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Default metrics on a prompt list: FVD/KVD have no real videos, so they are skipped with the reason
-    (never 0), and the baseline-based fidelity is not run against another domain's model."""
+    (never 0); without a reference method fidelity is skipped too."""
     args = ["run", "--method", "toy", "--suite", f"prompts:{_prompt_file(tmp_path)}?samples=2", "--no-profile",
-            "--out", str(tmp_path / "runs"), "--json"]
+            "--reference-method", "none", "--out", str(tmp_path / "runs"), "--json"]
     assert main(args) == 0, capsys.readouterr().err
     r = RunResult.from_dict(json.loads(capsys.readouterr().out))
     assert "fvd" not in r.metrics and "kvd" not in r.metrics
     assert "--reference DIR" in r.skipped["fvd"] and "no reference split" in r.skipped["kvd"]
-    assert "fidelity" in r.skipped and r.num_videos == 6 and r.suite == "prompts-prompts"
+    assert "--reference-method" in r.skipped["fidelity"] and r.num_videos == 6 and r.suite == "prompts-prompts"
 
 
 def test_fvd_asked_for_without_reference_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

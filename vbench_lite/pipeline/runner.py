@@ -262,8 +262,8 @@ def evaluate_method(
         gen = adapter.generation_spec()  # a method that fixes its own frames and size (diffusers)
         spec = RunSpec(method=adapter.name, variant=adapter.variant, suite=suite, split=split,
                        num_videos=num_videos, metrics=tuple(metrics or ()), device=device,
-                       **({"generation": gen} if gen is not None else {}),
-                       profile=ProfileOptions(enabled=profile, **({"reference": None} if gen is not None else {})))
+                       **({"generation": gen, "reference_method": None} if gen is not None else {}),
+                       profile=ProfileOptions(enabled=profile))
     else:
         spec = RunSpec.for_method(method_or_name, suite=suite, split=split, num_videos=num_videos,
                                   metrics=tuple(metrics or ()), device=device,
