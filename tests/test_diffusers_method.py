@@ -244,3 +244,18 @@ def test_python_api(tiny_pipeline: Path, tmp_path: Path) -> None:
                         metrics=["toy-mean"])
     assert r.method_id == "diffusers:tiny-t2v-2step" and r.spec["generation"]["size"] == [32, 32]
     assert r.method_info.nfe == 4
+
+
+def test_another_row_as_reference_method(tiny_pipeline: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--reference-method diffusers:NAME` (a method file in $VBENCH_LITE_METHOD_FILES): fidelity of a row
+    against another row of the same pipeline; the same settings give identical videos (PSNR inf)."""
+    folder = tmp_path / "rows"
+    folder.mkdir()
+    (folder / "tiny-t2v-2step.toml").write_text(_method_file(tmp_path, tiny_pipeline).read_text())
+    monkeypatch.setenv("VBENCH_LITE_METHOD_FILES", str(folder))
+    r = _run(["run", "--method", "diffusers:tiny-t2v-2step", "--reference-method", "diffusers:tiny-t2v-2step",
+              "--suite", f"prompts:{_prompts(tmp_path)}?samples=1", "--num-videos", "2", "--metrics", "fidelity",
+              "--no-profile", "--out", str(tmp_path / "runs")], capsys)
+    assert r.spec["reference_method"] == "diffusers:tiny-t2v-2step"
+    assert r.metrics["fidelity_psnr"].value == float("inf")
