@@ -130,3 +130,21 @@ def _child_env() -> dict[str, str]:
     paths = [p for p in sys.path if p and os.path.isdir(p)]
     inherited = os.environ.get("PYTHONPATH", "")
     return {**os.environ, "PYTHONPATH": os.pathsep.join(paths + ([inherited] if inherited else []))}
+
+
+def call_peak_memory(fn: Callable[[], object], device: str = "cpu") -> dict[str, Any]:
+    """Peak memory of one call of ``fn()`` in this process, over what was held before it (one part
+    of a network, e.g. a lookup table's entry): :func:`gpu_peak_memory` on CUDA; on the CPU the
+    resident set's high-water mark (``VmHWM`` after a ``clear_refs`` reset, Linux), which counts
+    pages newly touched and so reads 0 when the allocator reuses memory it already holds."""
+    if device.startswith("cuda"):
+        return gpu_peak_memory(fn, device)
+    from vbench_lite.profile.memory_worker import _reset_peak, _status_bytes
+
+    before = _status_bytes("VmRSS")
+    if before is None or not _reset_peak():
+        raise RuntimeError("CPU peak memory of a call needs Linux's /proc/self/clear_refs (proc(5))")
+    fn()
+    peak = _status_bytes("VmHWM") or before
+    return {"unit": "byte", "device": "cpu", "source": "VmHWM after clear_refs reset (in process)",
+            "before_bytes": int(before), "peak_bytes": int(peak), "increase_bytes": int(max(0, peak - before))}
