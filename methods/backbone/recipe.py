@@ -162,3 +162,17 @@ def training_markdown(s: dict[str, Any], rows: list[dict[str, Any]], title: str)
 
 def recipe_dict(unet: UNetConfig = UNET, recipe: FlowRecipe = RECIPE) -> dict[str, Any]:
     return {"unet": unet.to_dict(), "recipe": asdict(recipe), "num_clips": NUM_CLIPS, "steps": DEFAULT_STEPS}
+
+
+def loss_terms_table(run_dir: str | Path, steps: int, keys: Sequence[str]) -> list[str]:
+    """Markdown lines of a table of the logged terms ``keys`` (those the run logged) of the run in
+    ``run_dir`` up to ``steps``, about ten rows: what a method adds to TRAINING.md per loss term."""
+    rows = [r for r in read_log(run_dir) if r["step"] <= steps]
+    keys = [k for k in keys if rows and k in rows[-1]]
+    lines = ["| step | " + " | ".join(keys) + " |", "|---:|" + "---:|" * len(keys)]
+    seen: set[int] = set()
+    for r in rows[:: max(1, len(rows) // 10)] + rows[-1:]:
+        if r["step"] not in seen:
+            seen.add(r["step"])
+            lines.append(f"| {r['step']} | " + " | ".join(f"{r.get(k, float('nan')):.4f}" for k in keys) + " |")
+    return lines

@@ -47,7 +47,7 @@ FOUR_STEPS = FlowSampler(times=(*FIXED_TIMES, 0.0), cfg_scale=1.0)  # 4 Euler st
 
 @dataclass(frozen=True)
 class AdversarialWeights:
-    adversarial: float = 1.0  # weight of the hinge generator loss
+    adversarial: float = 0.5  # weight of the hinge generator loss (VDMini's 1.0 dominated its flow loss here)
     flow: float = 1.0  # weight of the rectified-flow loss
     disc_lr: float = 2e-4
     noise_mean: float = 0.0  # logit-normal re-noising time s of the discriminator's inputs

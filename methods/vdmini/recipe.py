@@ -131,19 +131,11 @@ def train_vdmini(
 
 def _append_loss_terms(md: Path, run_dir: Path, weights: ICMDWeights, cut: dict[str, Any], steps: int) -> None:
     """TRAINING.md's loss line is the total objective; add each term of Eq. 7 and how the student was cut."""
-    from vbench_lite.methods.backbone.trainer import read_log
+    from vbench_lite.methods.backbone.recipe import loss_terms_table
 
-    rows = [r for r in read_log(run_dir) if r["step"] <= steps]
-    keys = [k for k in ("task_loss", "icd_loss", "mca_loss", "disc_loss") if rows and k in rows[-1]]
     lines = ["", "## VDMini", "",
              f"- student: {json.dumps(cut)}",
              f"- objective: L_task + {weights.icd:g} L_ICD + {weights.mca:g} L_MCA (the loss above is this total); "
              "the caption encoder is the teacher's, frozen",
-             "", "| step | " + " | ".join(keys) + " |", "|---:|" + "---:|" * len(keys)]
-    picked = rows[:: max(1, len(rows) // 10)] + rows[-1:]
-    seen: set[int] = set()
-    for r in picked:
-        if r["step"] not in seen:
-            seen.add(r["step"])
-            lines.append(f"| {r['step']} | " + " | ".join(f"{r.get(k, float('nan')):.4f}" for k in keys) + " |")
+             "", *loss_terms_table(run_dir, steps, ("task_loss", "icd_loss", "mca_loss", "disc_loss"))]
     md.write_text(md.read_text() + "\n".join(lines) + "\n")
