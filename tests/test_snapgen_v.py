@@ -208,3 +208,28 @@ def test_adversarial_fine_tuning_trains_only_the_generator_and_the_discriminator
     assert not [n for n in changed["model"] if n.startswith("text_encoder.")]  # the caption encoder: frozen
     assert set(disc.heads().state_dict()) == set(before["heads"])  # D's weights hold no backbone tensor
     assert not any(k.startswith("extractor") for k in disc.heads().state_dict())
+
+
+# -- the shipped weights ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["snapgen-v", "snapgen-v:no-adv", "snapgen-v:baseline-arch"])
+def test_shipped_weights_sample_in_four_calls_without_cfg(name: str) -> None:
+    import json
+
+    import vbench_lite
+    from vbench_lite.methods.snapgen_v.search import SEARCH_DIR
+    from vbench_lite.methods.snapgen_v.space import candidate_config
+
+    m = vbench_lite.load_method(name)
+    m.load("cpu")
+    d = m.describe()
+    assert d["nfe"] == 4 and d["cfg_scale"] == 1.0 and d["times"] == [1.0, 0.75, 0.5, 0.25, 0.0]
+    unet = m.generator.model.unet.config
+    base = vbench_lite.load_method("baseline")
+    base.load("cpu")
+    if name == "snapgen-v:baseline-arch":
+        assert unet == base.generator.model.unet.config
+    else:  # the architecture the committed search chose
+        genes = json.loads((SEARCH_DIR / "search.json").read_text())["chosen"]["genes"]
+        assert unet == candidate_config(base.generator.model.unet.config, genes)
+    assert d["training"]["steps"] >= 1 and d["training"]["seed"] == 0

@@ -141,5 +141,6 @@ def _append_loss_terms(md: Path, run_dir: Path, steps: int, start: str) -> None:
              f"times {list(FOUR_STEPS.times[:-1])}; discriminator hinge loss on inputs re-noised at logit-normal "
              f"s ~ sigmoid(N({w.noise_mean:g}, {w.noise_std:g})), lr {w.disc_lr:g}; EMA decay {ADV_EMA_DECAY}",
              f"- recipe: {ADV_RECIPE}",
+             "- the loss in the table above is the generator's total (flow + weighted hinge); its terms:",
              "", *loss_terms_table(run_dir, steps, ("flow_loss", "adv_loss", "disc_loss"))]
     md.write_text(md.read_text() + "\n".join(lines) + "\n")
