@@ -60,11 +60,14 @@ class SNEDMethod(BackboneMethod):
             return f"{self.name}[{self.arch.label()}]"
         return super().full_name
 
-    def generation(self) -> GenerationSpec:
-        """What this subnet generates (known before ``load``): 16 frames at its resolution."""
+    def generation_spec(self) -> GenerationSpec | None:
+        """A subnet at 24 or 48 px generates at that size (known before ``load``); at the suite's
+        default 32 px, ``None``: the harness's default spec, so its run keeps the baseline as its
+        reference method (fidelity, paired speedup)."""
         from vbench_lite.spec import GenerationSpec
 
-        return GenerationSpec(frames=16, resolution=self.arch.resolution)
+        spec = GenerationSpec(frames=16, resolution=self.arch.resolution)
+        return None if spec == GenerationSpec() else spec
 
     def make_generator(self, model: Any, autoencoder: Any, config: dict[str, Any]) -> Any:
         from vbench_lite.methods.backbone.slicing import subnet

@@ -50,6 +50,9 @@ class MetricContext:
     reference_method: str | None = None  # its name (NAME[:VARIANT]), recorded in the protocol
     # Free-form options (detector names, local weight paths), recorded in the protocol.
     options: dict[str, Any] = field(default_factory=dict)
+    # The generated videos' resolution (px): FVD/KVD compare with the suite's real videos rendered
+    # at this size. None: the suite's native resolution.
+    resolution: int | None = None
 
 
 class Metric(abc.ABC):

@@ -202,7 +202,8 @@ class _DistributionMetric(Metric):
         if ctx.options.get("reference_videos"):
             return folder_reference_stats(ctx.options["reference_videos"], det, sampling=sampling or "first",
                                           covariance=cov)
-        return suite_reference_stats(ctx.suite, det, num=ctx.options.get("reference_num"), covariance=cov)
+        return suite_reference_stats(ctx.suite, det, num=ctx.options.get("reference_num"), covariance=cov,
+                                     resolution=ctx.resolution)
 
     def _setup(
         self, per_video: dict[str, np.ndarray], ctx: MetricContext

@@ -20,7 +20,7 @@ from vbench_lite.cost import CostProfile, ProfileSchemaError
 from vbench_lite.env import capture_env
 from vbench_lite.fsutil import cache_dir, read_cache_json, write_cache_json
 from vbench_lite.method import MethodAdapter
-from vbench_lite.metrics.base import REFERENCE_METHOD_NEED, Metric, MetricContext
+from vbench_lite.metrics.base import REFERENCE_METHOD_NEED, Metric, MetricContext, UnsupportedInput
 from vbench_lite.pipeline.distributed import Dist
 from vbench_lite.pipeline.generation import generate_videos, method_key, video_sha256
 from vbench_lite.pipeline.scoring import score
@@ -83,6 +83,10 @@ def reference_provider(spec: RunSpec, ref: LoadedMethod) -> Callable[[list[Video
     """The reference method's videos for the same prompts and seeds, through the same cached generation."""
 
     def provide(items: list[VideoItem]) -> torch.Tensor:
+        if ref.info.get("resolution", spec.generation.resolution) != spec.generation.resolution:
+            raise UnsupportedInput(
+                f"fidelity to the reference method compares videos of one size: this method generates "
+                f"{spec.generation.resolution} px, {ref.adapter.full_name} {ref.info['resolution']} px")
         vids = generate_videos(ref.adapter, items, spec.generation, batch_size=spec.batch_size,
                                info=ref.info, progress=False)
         return torch.stack([vids[it.index] for it in items])
@@ -139,6 +143,7 @@ def run(
             reference_method_videos=reference_provider(spec, ref) if needs_reference and ref else None,
             reference_method=spec.reference_method,
             options=dict(options or {}),
+            resolution=spec.generation.resolution,
         )
         # per-video fidelity scores depend on the reference's weights: key them by its identity
         salt = method_key(ref.adapter, ref.info, spec.generation) if needs_reference and ref else ""

@@ -152,7 +152,8 @@ def profile_method(
         if options.latency:
             if reference is not None:
                 bar.set_postfix_str(f"latency pairs vs {reference.full_name} @ batch {batch}")
-                ref_many = generation_call(reference, gen_spec, prompts, seeds, batch)
+                ref_spec = reference_generation(reference, gen_spec)
+                ref_many = generation_call(reference, ref_spec, prompts, seeds, batch)
                 ref_many()  # the reference's first call checks its output and warms it up
                 bar.update()
                 paired = measure_paired(
@@ -207,7 +208,7 @@ def profile_method(
         # the throughput view first, then the interactive one; empty: not measured (latency=False)
         latency=(lat_batch.stat(per=batch), lat_one.stat(per=1)) if options.latency else (),
         # the paired speedup against the reference (None: no reference given, or no latency)
-        speedup=_speedup_record(paired, reference, gen_spec) if paired is not None else None,
+        speedup=_speedup_record(paired, reference, gen_spec, ref_spec) if paired is not None else None,
         memory=mem,
         utilisation=util,
         denoiser_call=per_call,
@@ -216,15 +217,32 @@ def profile_method(
     )
 
 
-def _speedup_record(paired: Any, reference: MethodAdapter, gen_spec: GenerationSpec) -> dict[str, Any]:
+def reference_generation(reference: MethodAdapter, gen_spec: GenerationSpec) -> GenerationSpec:
+    """What the reference generates in the paired timing: the method's size, unless the reference
+    has one fixed size of its own that differs (a 24 px SNED subnet is timed against the baseline
+    making the same prompts' videos at its 32 px: the speedup of a video, not of a resolution)."""
+    native = reference.generation_spec()
+    if native is None:
+        res = reference.describe().get("resolution")
+        if not isinstance(res, int) or res == gen_spec.resolution:
+            return gen_spec
+        native = dataclasses.replace(gen_spec, resolution=res)
+    return native
+
+
+def _speedup_record(paired: Any, reference: MethodAdapter, gen_spec: GenerationSpec,
+                    ref_spec: GenerationSpec) -> dict[str, Any]:
     """The paired measurement with what identifies the reference it was measured against."""
     info = reference.describe()
-    return {
+    record = {
         **paired.to_dict(),
         "batch": paired.per,
         "reference_weights_sha256": info.get("weights_sha256"),
         "reference_version": reference.version,
     }
+    if ref_spec != gen_spec:  # recorded only when the reference ran at another size
+        record["reference_generation"] = dataclasses.asdict(ref_spec)
+    return record
 
 
 def _utilisation(denoise_flops: int, lat: Any, device: str, dtype: torch.dtype) -> dict[str, Any] | None:
@@ -293,7 +311,7 @@ def compare_methods(
         )
     info = adapter.describe()
     return {
-        **_speedup_record(paired, reference, gen_spec),
+        **_speedup_record(paired, reference, gen_spec, gen_spec),
         "method_weights_sha256": info.get("weights_sha256"),
         "method_version": adapter.version,
         "generation": gen_spec.to_dict(),
