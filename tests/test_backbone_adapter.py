@@ -4,7 +4,6 @@ those of the modules that run; ``train_flow_method`` trains, exports and loads b
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 from typing import ClassVar
 
@@ -13,10 +12,9 @@ import torch
 
 from vbench_lite.methods.backbone.adapter import BackboneMethod
 from vbench_lite.methods.backbone.autoencoder import load_autoencoder
-from vbench_lite.methods.backbone.checkpoint import save_checkpoint
 from vbench_lite.methods.backbone.model import save_model
 from vbench_lite.methods.backbone.sampler import FlowSampler
-from vbench_lite.methods.backbone.tiny import randomize, tiny_autoencoder, tiny_model
+from vbench_lite.methods.backbone.tiny import save_checkpoint_pair, tiny_model
 from vbench_lite.spec import GenerationSpec
 
 PROMPTS = ["a red circle moving left slowly on a black background", "a blue square standing still on a gray background"]
@@ -28,12 +26,7 @@ class Checkpoint(BackboneMethod):
 
 
 def _write(root: Path, sampler: dict, generation: dict | None = None) -> Path:
-    ae = randomize(tiny_autoencoder(), std=0.1)
-    save_checkpoint(root / "ae", {"autoencoder": ae.state_dict()}, {"autoencoder": asdict(ae.config)})
-    _, ae_sha = load_autoencoder(root / "ae")
-    extra = {"autoencoder_sha256": ae_sha, "sampler": sampler, **({"generation": generation} if generation else {})}
-    save_model(root / "model", tiny_model(), extra)
-    return root
+    return save_checkpoint_pair(root, tiny_model(), sampler, generation)
 
 
 def _load(root: Path, **kw) -> Checkpoint:  # type: ignore[no-untyped-def]

@@ -6,19 +6,16 @@ from __future__ import annotations
 import collections
 import copy
 import math
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 import torch
 
-from vbench_lite.methods.backbone.autoencoder import load_autoencoder
-from vbench_lite.methods.backbone.checkpoint import save_checkpoint
-from vbench_lite.methods.backbone.model import VideoDiffusion, save_model
+from vbench_lite.methods.backbone.model import VideoDiffusion
 from vbench_lite.methods.backbone.recipe import UNET
 from vbench_lite.methods.backbone.sampler import FlowSampler
 from vbench_lite.methods.backbone.slicing import materialize, subnet
-from vbench_lite.methods.backbone.tiny import randomize, tiny_autoencoder
+from vbench_lite.methods.backbone.tiny import randomize, save_checkpoint_pair
 from vbench_lite.methods.sned import SNEDMethod
 from vbench_lite.methods.sned.cost_sampling import CostBuckets, SamplingWarmup, SupernetSampler
 from vbench_lite.methods.sned.presets import PRESETS
@@ -179,14 +176,9 @@ def test_supernet_task_trains_the_drawn_subnet_and_replays_its_draws(supernet) -
 # -- the adapter -----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory, supernet) -> Path:  # type: ignore[no-untyped-def]
-    root = tmp_path_factory.mktemp("sned")
-    ae = randomize(tiny_autoencoder(), std=0.1)
-    save_checkpoint(root / "ae", {"autoencoder": ae.state_dict()}, {"autoencoder": asdict(ae.config)})
-    _, ae_sha = load_autoencoder(root / "ae")
     sampler = FlowSampler(times=(1.0, 0.5, 0.0), cfg_scale=2.0)
-    save_model(root / "model", supernet, {"autoencoder_sha256": ae_sha, "sampler": sampler.to_config(),
-                                          "generation": {"frames": 16, "resolution": 32}})
-    return root
+    return save_checkpoint_pair(tmp_path_factory.mktemp("sned"), supernet, sampler.to_config(),
+                                {"frames": 16, "resolution": 32})
 
 
 def _method(root: Path, **kw) -> SNEDMethod:  # type: ignore[no-untyped-def]

@@ -4,33 +4,25 @@ the (32 px) baseline is refused with the reason, and the paired timing runs the 
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 import torch
 
-from vbench_lite.methods.backbone.autoencoder import load_autoencoder
-from vbench_lite.methods.backbone.checkpoint import save_checkpoint
-from vbench_lite.methods.backbone.model import VideoDiffusion, save_model
+from vbench_lite.methods.backbone.model import VideoDiffusion
 from vbench_lite.methods.backbone.recipe import UNET
 from vbench_lite.methods.backbone.sampler import FlowSampler
-from vbench_lite.methods.backbone.tiny import randomize, tiny_autoencoder
+from vbench_lite.methods.backbone.tiny import randomize, save_checkpoint_pair
 from vbench_lite.methods.sned import SNEDMethod
 from vbench_lite.spec import GenerationSpec
 
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
-    root = tmp_path_factory.mktemp("sned-res")
-    ae = randomize(tiny_autoencoder(), std=0.1)
-    save_checkpoint(root / "ae", {"autoencoder": ae.state_dict()}, {"autoencoder": asdict(ae.config)})
-    _, ae_sha = load_autoencoder(root / "ae")
     torch.manual_seed(0)
     model = randomize(VideoDiffusion(UNET), seed=1, std=0.1)
-    save_model(root / "model", model, {"autoencoder_sha256": ae_sha, "sampler": FlowSampler(times=(1.0, 0.0)).to_config(),
-                                       "generation": {"frames": 16, "resolution": 32}})
-    return root
+    return save_checkpoint_pair(tmp_path_factory.mktemp("sned-res"), model, FlowSampler(times=(1.0, 0.0)).to_config(),
+                                {"frames": 16, "resolution": 32})
 
 
 def _method(root: Path, variant: str) -> SNEDMethod:

@@ -7,6 +7,8 @@ blocks apart.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
@@ -47,3 +49,20 @@ def randomize(module: nn.Module, seed: int = 0, std: float = 0.2) -> nn.Module:
     for p in module.parameters():
         p.copy_(torch.randn(p.shape, generator=g) * std)
     return module
+
+
+def save_checkpoint_pair(root: Path, model: VideoDiffusion, sampler: dict, generation: dict | None = None) -> Path:
+    """``root/ae`` (a random tiny autoencoder) and ``root/model`` (``model`` with ``sampler``, a
+    :class:`~.sampler.FlowSampler` config, and ``generation``): a checkpoint pair the backbone adapter loads."""
+    from dataclasses import asdict
+
+    from vbench_lite.methods.backbone.autoencoder import load_autoencoder
+    from vbench_lite.methods.backbone.checkpoint import save_checkpoint
+    from vbench_lite.methods.backbone.model import save_model
+
+    ae = randomize(tiny_autoencoder(), std=0.1)
+    save_checkpoint(root / "ae", {"autoencoder": ae.state_dict()}, {"autoencoder": asdict(ae.config)})
+    _, ae_sha = load_autoencoder(root / "ae")
+    extra = {"autoencoder_sha256": ae_sha, "sampler": sampler, **({"generation": generation} if generation else {})}
+    save_model(root / "model", model, extra)
+    return root

@@ -41,8 +41,8 @@ INIT = "baseline"
 
 SUPERNET_STEPS = 6000
 NO_WARMUP_STEPS = 2000
-WARMUP_STEPS = 600  # largest network only
-RAMP_STEPS = 600  # then the share of sampled subnets grows linearly to FINAL_SHARE
+WARMUP_STEPS = 300  # largest network only
+RAMP_STEPS = 300  # then the share of sampled subnets grows linearly to FINAL_SHARE
 FINAL_SHARE = 0.75  # the largest network keeps a quarter of the steps (BigNAS always trains it)
 NUM_BUCKETS = 4
 POOL_SEED = 0
@@ -160,13 +160,59 @@ def train_sned(
             return SupernetTask(model, _clips(space.resolutions, clips), recipe, sampler)
 
         unet_config = model.unet.config
-    return train_flow_method(
-        full, make_task, out=Path(out) if out else weights_dir(variant), steps=steps, seed=seed,
+    out = Path(out) if out else weights_dir(variant)
+    summary = train_flow_method(
+        full, make_task, out=out, steps=steps, seed=seed,
         title="sned" + (f":{variant}" if variant else " supernet"),
         command=f"{TRAIN_COMMAND}{':' + variant if variant else ''} --steps {steps} --seed {seed}",
         unet=unet_config, recipe=kwargs.pop("recipe", RECIPE), sampler=SAMPLER, extra_config={"sned": extra},
         **kwargs,
     )
+    append_training_notes(out / "TRAINING.md", variant, sampler, summary["steps"], steps, seed)
+    return summary
+
+
+def append_training_notes(md: Path, variant: str | None, sampler: SupernetSampler, steps_done: int,
+                          steps_planned: int, seed: int = 0) -> None:
+    """Add what TRAINING.md's generic summary lacks: the search space, the cost buckets, the warm-up
+    and what the steps trained (replayed from the seed)."""
+    import collections
+
+    lines = ["", "## SNED", "",
+             f"- run: `sned{':' + variant if variant else ''}`, {steps_done} of {steps_planned} planned steps"
+             + (" (partially trained: rerun the command to continue)" if steps_done < steps_planned else ""),
+             f"- initialised from the shipped `{INIT}` weights; learning rate {RECIPE.lr:g} after {RECIPE.warmup_steps} "
+             "warm-up steps (a fine-tuning rate: the baseline trained at 1e-3)"]
+    if variant == f"standalone-{STANDALONE}":
+        from vbench_lite.methods.sned.presets import PRESETS
+
+        arch = PRESETS[STANDALONE]
+        lines.append(f"- standalone network of `{STANDALONE}` ({arch.label()}), the baseline's leading-channel weights "
+                     f"copied in; plain flow matching at 32 px for the steps the supernet "
+                     f"({_supernet_steps()} steps) drew this architecture's cost bucket at 32 px")
+        md.write_text(md.read_text() + "\n".join(lines) + "\n")
+        return
+    space = sampler.space
+    w = sampler.warmup
+    lines += [f"- search space: widths per level {[list(c) for c in space.width_choices]}, "
+              f"{len(space.skippable())} skippable blocks, resolutions {list(space.resolutions)} px; training pool "
+              f"of {len(sampler.buckets.archs)} subnets (seed {POOL_SEED}: every (resolution, widths) without and "
+              "with 7 random sets of 1-4 skipped blocks)",
+              f"- sampling warm-up: largest network only for {w.warmup_steps} steps, then the share of sampled "
+              f"subnets ramps to {w.final_share:g} over {w.ramp_steps} steps"
+              + (" (off: this is the no-warm-up run)" if w.warmup_steps == 0 else ""),
+              f"- clips: 6144 at 32 px, the first {EXTRA_CLIPS} of them at 24 and 48 px", "",
+              "| cost bucket | GFLOPs per denoiser call (1 video) | rate | subnets | steps that trained it |",
+              "|---:|---|---:|---:|---:|"]
+    draws = replay_draws(sampler, steps_done, seed)
+    count = collections.Counter(b for d in draws for b in d.buckets)
+    res = collections.Counter(a.resolution for d in draws for a in d.archs)
+    for row in sampler.buckets.describe():
+        lines.append(f"| {row['bucket']} | {row['gflops_min']:.3f} - {row['gflops_max']:.3f} | {row['rate']:g} | "
+                     f"{row['architectures']} | {count[int(row['bucket'])]} |")
+    lines += [f"| largest | {space.config.widths} at 24/32/48 px | | 3 | {count[-1]} |", "",
+              "steps per resolution: " + ", ".join(f"{r} px {res[r]}" for r in sorted(res))]
+    md.write_text(md.read_text() + "\n".join(lines) + "\n")
 
 
 def _supernet_steps() -> int:

@@ -149,6 +149,7 @@ def profile_method(
         if breakdown:
             bar.update()
 
+        ref_spec = gen_spec
         if options.latency:
             if reference is not None:
                 bar.set_postfix_str(f"latency pairs vs {reference.full_name} @ batch {batch}")
