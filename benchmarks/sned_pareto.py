@@ -16,7 +16,7 @@ Prints side by side, and writes ``benchmarks/results/sned_pareto.{md,json,png}``
 
 Usage:
     python benchmarks/sned_pareto.py [--num-videos 32] [--final-videos 64] [--pairs 3] [--threads 2]
-        [--only search|standalone|warmup|floor]
+        [--all-widths] [--only search|standalone|warmup|floor]
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ def _pretty_preset(arch: SubnetArch) -> str:
     return next((f"sned:{k}" for k, a in PRESETS.items() if a == arch), "")
 
 
-def search(num: int, pairs: int, threads: int, report: dict[str, Any], md: list[str]) -> None:
-    archs = candidates(SPACE)
+def search(num: int, pairs: int, threads: int, report: dict[str, Any], md: list[str], all_widths: bool) -> None:
+    archs = candidates(SPACE, all_widths=all_widths)
     cands = evaluate(archs, lambda a: SNEDMethod(arch=a), num_videos=num)
     fronts = {r: pareto_front([c for c in cands if c.arch.resolution == r]) for r in SPACE.resolutions}
     joint = pareto_front(cands)
@@ -228,6 +228,7 @@ def main() -> None:
     ap.add_argument("--num-videos", type=int, default=32, help="validation videos per search candidate / checkpoint")
     ap.add_argument("--final-videos", type=int, default=64, help="validation videos of the standalone and floor rows")
     ap.add_argument("--pairs", type=int, default=3)
+    ap.add_argument("--all-widths", action="store_true", help="search every width combination (33 candidates, not 21)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", choices=("search", "standalone", "warmup", "floor"), action="append")
     args = ap.parse_args()
@@ -243,7 +244,7 @@ def main() -> None:
     for part in parts:
         md: list[str] = []
         if part == "search":
-            search(args.num_videos, args.pairs, args.threads, report, md)
+            search(args.num_videos, args.pairs, args.threads, report, md, args.all_widths)
         elif part == "standalone":
             standalone(args.final_videos, report, md)
         elif part == "warmup":

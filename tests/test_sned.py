@@ -235,3 +235,12 @@ def test_pareto_front_keeps_the_undominated_points() -> None:
     pts = [c(1.0, 50, 24), c(2.0, 40, 36), c(2.5, 45, 48), c(3.0, 30, 36), c(3.0, 30, 24)]
     front = pareto_front(pts)
     assert [(p.gflops, p.metrics["kvd"]) for p in front] == [(1.0, 50), (2.0, 40), (3.0, 30), (3.0, 30)]
+
+
+def test_search_candidates_hold_every_preset() -> None:
+    from vbench_lite.methods.sned.search import candidates
+
+    for all_widths in (False, True):
+        cands = candidates(SPACE, all_widths=all_widths)
+        assert set(PRESETS.values()) <= set(cands) and len(set(cands)) == len(cands)
+        assert {a.resolution for a in cands if a.skip} == set(RESOLUTIONS)

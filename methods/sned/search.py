@@ -2,8 +2,9 @@
 FLOP counter, quality from KVD on the ``validation`` split, never ``eval``) and keep the Pareto
 front per resolution.
 
-``candidates()`` is every (widths) choice at each resolution without skipped blocks, plus a few
-architectures with skipped blocks from the training pool; ``evaluate()`` runs each through
+``candidates()`` is the uniform and the extreme mixed widths at each resolution without skipped
+blocks (every width combination on request), plus a few architectures with skipped blocks from the
+training pool; ``evaluate()`` runs each through
 :func:`vbench_lite.evaluate_method` (the harness's cached run pipeline) and counts its FLOPs per
 video over one whole generation (every sampler step, both CFG passes, text and decoding);
 ``pareto_front()`` keeps the points no other point beats on both cost and quality.
@@ -35,16 +36,27 @@ class Candidate:
                 "params": self.params, "metrics": self.metrics, "stds": self.stds}
 
 
-def candidates(space: SearchSpace, skipped_per_resolution: int = 2, seed: int = 0) -> list[SubnetArch]:
-    """Every width combination at every resolution, plus ``skipped_per_resolution`` pool members
-    with skipped blocks at the full and the 0.75x width of each resolution."""
-    out = [SubnetArch(tuple(w), (), r) for r in space.resolutions for w in itertools.product(*space.width_choices)]
+def candidates(space: SearchSpace, skipped_per_width: int = 1, seed: int = 0,
+               all_widths: bool = False) -> list[SubnetArch]:
+    """At every resolution: the uniform widths (every multiplier) and the two mixed extremes (narrow
+    shallow level with the full deep one, and the reverse), or every width combination with
+    ``all_widths``; plus ``skipped_per_width`` training-pool members with skipped blocks at the full
+    and the 0.75x width."""
+    choices = space.width_choices
+    out: list[SubnetArch] = []
+    for r in space.resolutions:
+        if all_widths:
+            widths = [tuple(w) for w in itertools.product(*choices)]
+        else:
+            widths = [space.uniform(m, r).widths for m in space.multipliers]
+            widths += [(choices[0][0], *(c[-1] for c in choices[1:])), (choices[0][-1], *(c[0] for c in choices[1:]))]
+        out.extend(SubnetArch(w, (), r) for w in dict.fromkeys(widths))
     pool = space.training_pool(seed)
     for r in space.resolutions:
         for mult in (1.0, 0.75):
             widths = space.uniform(mult, r).widths
             with_skips = [a for a in pool if a.resolution == r and a.widths == widths and a.skip]
-            out.extend(with_skips[:skipped_per_resolution])
+            out.extend(with_skips[:skipped_per_width])
     return out
 
 
