@@ -21,6 +21,7 @@ The FLOP-counting run comes first and is untimed, so it also warms the method up
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
