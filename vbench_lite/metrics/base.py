@@ -74,3 +74,9 @@ class Metric(abc.ABC):
         self, per_video: dict[str, np.ndarray], items: list[VideoItem], ctx: MetricContext
     ) -> list[MetricResult]:
         """Reduce all videos' arrays (in index order) to the reported numbers."""
+
+    def prepare(self, ctx: MetricContext) -> None:
+        """Optional: check and load what the metric compares against before any video is generated
+        (FVD/KVD: the reference statistics), so bad input fails before the work, not after it.
+        Raises :class:`UnsupportedInput` when the inputs cannot support the metric."""
+        return None

@@ -174,6 +174,11 @@ class _DistributionMetric(Metric):
         self.check_reference(ctx)  # before any detector is loaded: a skip, not a missing-weights error
         return {"features": self.detector(ctx).features(videos).numpy()}
 
+    def prepare(self, ctx: MetricContext) -> None:
+        """The reference statistics, loaded (a statistics file checked against this run's protocol, a
+        folder probed and its features cached) before any video is generated."""
+        self.reference(ctx)
+
     def check_reference(self, ctx: MetricContext) -> None:
         """Real videos to compare against exist: the user's (folder or statistics file) or the suite's
         reference split. A prompt list has none: the metric is then unsupported (skipped with this

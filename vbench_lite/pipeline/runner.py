@@ -122,6 +122,17 @@ def run(
     run_dir = None
 
     try:
+        # What the metrics compare against is loaded first: a reference statistics file of another
+        # protocol, or a reference folder with a short clip, fails before any video is generated.
+        early = MetricContext(suite=suite, device=spec.device, batch_size=spec.batch_size, options=dict(options or {}))
+        for m in list(metrics):
+            try:
+                m.prepare(early)
+            except UnsupportedInput as exc:
+                if spec.metrics:
+                    raise
+                skipped[m.name] = str(exc).splitlines()[0]
+                metrics.remove(m)
         this = LoadedMethod.load(adapter, spec.device)
         info = this.info
         videos = generate_videos(
