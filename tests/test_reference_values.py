@@ -134,5 +134,7 @@ def test_fvd_both_conventions_and_kvd(n: str) -> None:
     for convention, key in (("unbiased", "fvd_unbiased"), ("stylegan-v", "fvd_stylegan_v")):
         value = frechet_distance_from_features(real, fake, convention)
         assert value == pytest.approx(ref[key], rel=pin["tolerance"]["fvd"]), convention
-    kvd, _ = kernel_distance(fake, real, subsets=1, subset_size=int(n))
+    kvd, _ = kernel_distance(fake, real, subsets=1, subset_size=int(n), precision="float64")
     assert kvd == pytest.approx(ref["kvd_whole_set"], abs=pin["tolerance"]["kvd"])
+    kvd32, _ = kernel_distance(fake, real, subsets=1, subset_size=int(n))  # the default: float32 products
+    assert kvd32 == pytest.approx(ref["kvd_whole_set"], rel=1e-8)

@@ -82,10 +82,14 @@ class ClipBackbone:
     weights_sha256: str
     quick_gelu: bool = False
     device: str = "cpu"
-    batch_size: int = 256
+    batch_size: int | None = None  # frames per forward pass; None: the measured default (metrics/batching.py)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.batch_size is None:
+            from vbench_lite.metrics.batching import frames_per_batch
+
+            self.batch_size = frames_per_batch(self.name, self.device)
         self.model.eval().requires_grad_(False).to(self.device)
         self._tokenizer = tokenizer(self.context_length)
 

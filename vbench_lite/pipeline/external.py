@@ -36,7 +36,7 @@ from vbench_lite.run_folder import RunFolder
 from vbench_lite.spec import canonical_json, sha256_text
 from vbench_lite.suites import build_suite
 from vbench_lite.suites.base import VideoItem
-from vbench_lite.video import list_videos, read_video
+from vbench_lite.video import list_videos, read_videos_parallel
 
 logger = logging.getLogger(__name__)
 
@@ -141,8 +141,8 @@ def select_metrics(names: tuple[str, ...] | None, available: set[str], no_prompt
 def read_videos(files: list[Path], frames: int | None, sampling: str) -> dict[int, torch.Tensor]:
     """Every file as ``[T, C, H, W]`` (``frames`` of them, sampled as asked); one shape for all."""
     videos: dict[int, torch.Tensor] = {}
-    for i, f in enumerate(files):
-        v = read_video(f, num_frames=frames, sampling=sampling)
+    # decoded once per file for every metric and dimension, by several threads
+    for i, (f, v) in enumerate(zip(files, read_videos_parallel(files, num_frames=frames, sampling=sampling))):
         if videos and v.shape != videos[0].shape:
             hint = "" if frames else "; take the same number of frames from each with --frames N"
             raise ValueError(

@@ -90,9 +90,12 @@ class DinoFeatures:
 
     name = "dino-vit-b-16"
 
-    def __init__(self, weights: str | os.PathLike[str] | None, *, device: str = "cpu", batch_size: int = 32) -> None:
+    def __init__(self, weights: str | os.PathLike[str] | None, *, device: str = "cpu",
+                 batch_size: int | None = None) -> None:
         import timm
         from timm.models.vision_transformer import checkpoint_filter_fn
+
+        from vbench_lite.metrics.batching import frames_per_batch
 
         p = local_weights_file(weights, "DINO ViT-B/16 (subject consistency)", _HINT.format(option="--dino-weights"))
         self.model = timm.create_model(
@@ -109,7 +112,8 @@ class DinoFeatures:
         # timm resamples the position embeddings with its own rule (antialiased bicubic to the
         # exact grid); DINO's rule differs on non-square grids, so the model uses DINO's
         self.model._pos_embed = types.MethodType(_dino_pos_embed, self.model)
-        self.device, self.batch_size, self.sha256 = device, batch_size, sha256_file(p)
+        self.device, self.sha256 = device, sha256_file(p)
+        self.batch_size = batch_size or frames_per_batch(self.name, device)
 
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
         """VBench ``utils.dino_transform(224)``: ``Resize(224)`` (bilinear), /255, ImageNet norm."""
