@@ -101,3 +101,24 @@ def test_evaluate_real_protocol_with_amt_s(folder, weights, tmp_path, capsys) ->
     capsys.readouterr()
     smooth = res["metrics"]["vbench_motion_smoothness"]["protocol"]
     assert smooth["backbone"] == "amt-s" and smooth["weights_sha256"] == sha256_file(amt)
+
+
+def test_raft_on_small_frames_as_vbench_and_each_frame_encoded_once(weights) -> None:
+    """RAFT runs down to 64 px (padded to a multiple of 8) as VBench's vendored RAFT does; under
+    128 px the 1 px coarsest level makes the flow NaN in both, so every pair is static; the
+    consecutive-frame path (each frame encoded once) gives the pairwise flow bit for bit."""
+    from vbench_lite.metrics.vbench import dynamic_degree
+    from vbench_lite.metrics.vbench.backbones import RaftFlow
+
+    flow = RaftFlow(weights["raft"], updates=3)
+    g = torch.Generator().manual_seed(2)
+    base = torch.randint(0, 256, (3, 130, 140), generator=g, dtype=torch.uint8)
+    video = torch.stack([base.roll(3 * t, -1) for t in range(4)])
+    pairwise = flow(video[:-1], video[1:])
+    assert pairwise.shape == (3, 2, 136, 144) and torch.isfinite(pairwise).all()
+    assert torch.equal(flow.consecutive(video), pairwise)
+    small = flow.consecutive(video[..., :64, :72])
+    assert small.shape == (3, 2, 64, 72) and torch.isnan(small).all()
+    assert dynamic_degree(video[..., :64, :72], flow) == 0.0
+    with pytest.raises(ValueError, match="at least 64 px"):
+        flow(video[:1, :, :56, :64], video[1:2, :, :56, :64])

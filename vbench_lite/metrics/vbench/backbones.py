@@ -240,27 +240,55 @@ class RaftFlow:
 
     @torch.no_grad()
     def __call__(self, frames0: torch.Tensor, frames1: torch.Tensor) -> torch.Tensor:
-        h, w = frames0.shape[-2:]
+        self._check(*frames0.shape[-2:])
+        return self.model(self._prep(frames0), self._prep(frames1), num_flow_updates=self.updates)[-1].float().cpu()
+
+    def _check(self, h: int, w: int) -> None:
         # RAFT's InputPadder ("sintel" mode): replicate-pad to a multiple of 8. VBench scores the
         # flow of the padded frames (DynamicDegree.infer never unpads), so the flow is returned
         # at the padded size; the threshold still uses the unpadded frame size, as VBench's does
-        ph, pw = (-h) % 8, (-w) % 8
-        if min(h + ph, w + pw) < MIN_RAFT_SIZE:
+        side = min(h + (-h) % 8, w + (-w) % 8)
+        if side < MIN_RAFT_SIZE:
             raise ValueError(f"RAFT needs frames of at least {MIN_RAFT_SIZE} px once padded to a multiple of 8 "
                              f"(its 4-level correlation pyramid; VBench's RAFT fails the same way), got {h}x{w}; "
                              "use the embedded protocol (Farneback flow) for smaller videos")
-        if min(h + ph, w + pw) < 128 and not self._warned:
+        if side < 128 and not self._warned:
             self._warned = True
             logger.warning("RAFT on %dx%d frames: the coarsest correlation level is 1 px, where RAFT's sampler "
                            "divides by zero, so the flow is NaN and every pair is static, in VBench's RAFT and "
                            "here alike (dynamic degree 0)", h, w)
-        pad = (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2)
 
-        def prep(x: torch.Tensor) -> torch.Tensor:
-            x = x.float().to(self.device) / 127.5 - 1.0  # torchvision RAFT expects [-1, 1]
-            return torch.nn.functional.pad(x, pad, mode="replicate")
+    def _prep(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        ph, pw = (-h) % 8, (-w) % 8
+        x = x.float().to(self.device) / 127.5 - 1.0  # torchvision RAFT expects [-1, 1]
+        return torch.nn.functional.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2), mode="replicate")
 
-        return self.model(prep(frames0), prep(frames1), num_flow_updates=self.updates)[-1].float().cpu()
+    @torch.no_grad()
+    def consecutive(self, frames: torch.Tensor) -> torch.Tensor:
+        """The flow from each frame to the next, ``[T - 1, 2, H', W']``: the same numbers as
+        ``self(frames[:-1], frames[1:])`` (torchvision's ``RAFT.forward``, step by step) with each
+        frame's feature encoding computed once instead of twice (its instance norm is per image), as
+        VBench's pairwise loop cannot; that encoder is ~15% of RAFT-large's time at 224 px."""
+        from torchvision.models.optical_flow.raft import make_coords_grid, upsample_flow
+
+        self._check(*frames.shape[-2:])
+        m, x = self.model, self._prep(frames)
+        fmaps = m.feature_encoder(x)
+        m.corr_block.build_pyramid(fmaps[:-1], fmaps[1:])
+        ctx = m.context_encoder(x[:-1])
+        hs = m.update_block.hidden_state_size
+        hidden, context = torch.split(ctx, [hs, ctx.shape[1] - hs], dim=1)
+        hidden, context = torch.tanh(hidden), torch.relu(context)
+        n, _, h8, w8 = fmaps[:-1].shape
+        coords0 = make_coords_grid(n, h8, w8).to(x.device)
+        coords1 = coords0.clone()
+        for _ in range(self.updates):
+            corr = m.corr_block.index_pyramid(centroids_coords=coords1)
+            hidden, delta = m.update_block(hidden, context, corr, coords1 - coords0)
+            coords1 = coords1 + delta
+        up_mask = None if m.mask_predictor is None else m.mask_predictor(hidden)
+        return upsample_flow(flow=coords1 - coords0, up_mask=up_mask).float().cpu()
 
     def protocol(self) -> dict[str, Any]:
         return {"flow": self.name, "weights_sha256": self.sha256, "flow_updates": self.updates,

@@ -127,7 +127,8 @@ def dynamic_degree(video: torch.Tensor, flow: FlowEstimator | None = None, *, fp
         from vbench_lite.metrics.flow import FarnebackFlow
 
         flow = FarnebackFlow()
-    scores = top5_flow_magnitude(flow(frames[:-1], frames[1:]))
+    consecutive = getattr(flow, "consecutive", None)  # RAFT: each frame encoded once, same flow
+    scores = top5_flow_magnitude(consecutive(frames) if consecutive else flow(frames[:-1], frames[1:]))
     return float(is_dynamic(scores.numpy(), num_frames=frames.shape[0], height=video.shape[-2],
                             width=video.shape[-1]))
 
