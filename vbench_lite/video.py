@@ -160,28 +160,44 @@ def read_video(
 
 
 def _read_cv2(p: Path) -> torch.Tensor | None:
-    """Every frame RGB ``[T, C, H, W]`` through OpenCV, or None if OpenCV cannot decode the file."""
+    """Every frame RGB ``[T, C, H, W]`` through OpenCV, or None if OpenCV cannot decode the file.
+
+    Frames are decoded straight into one preallocated buffer (sized by the container's frame
+    count, grown if that was short) and turned from BGR to RGB in place, so decoding costs OpenCV's
+    own loop and one pass; the result is a channels-first view of that buffer (the harness stacks
+    videos into batches, which makes them contiguous anyway)."""
     import cv2
 
     cap = cv2.VideoCapture(str(p))
     try:
         if not cap.isOpened():
             return None
-        bgr = []
+        n = max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
+        h, w = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        buf = np.empty((n if h > 0 and w > 0 else 0, max(h, 1), max(w, 1), 3), dtype=np.uint8)
+        k, extra = 0, []
         while True:
-            ok, frame = cap.read()  # releases the GIL while it decodes
+            target = buf[k] if k < buf.shape[0] else None
+            ok, frame = cap.read(target) if target is not None else cap.read()  # releases the GIL
             if not ok:
                 break
-            bgr.append(frame)
+            if frame.ndim != 3 or frame.shape != (h, w, 3):
+                return None  # an unusual stream: decord's reader decides
+            if target is None:
+                extra.append(frame)
+            elif frame.ctypes.data != target.ctypes.data:
+                target[...] = frame
+            k += 1
     finally:
         cap.release()
-    if not bgr or bgr[0].ndim != 3 or bgr[0].shape[2] != 3:
+    if k == 0:
         return None
-    arr = np.stack(bgr)
-    out = torch.empty((arr.shape[0], 3, *arr.shape[1:3]), dtype=torch.uint8)
-    for c in range(3):  # BGR [T, H, W, C] -> RGB [T, C, H, W] in one copy
-        out[:, c] = torch.from_numpy(arr[..., 2 - c])
-    return out
+    arr = buf[: min(k, buf.shape[0])]
+    if extra:
+        arr = np.concatenate([arr, np.stack(extra)])
+    flat = arr.reshape(-1, w, 3)
+    cv2.cvtColor(flat, cv2.COLOR_BGR2RGB, dst=flat)
+    return torch.from_numpy(arr).permute(0, 3, 1, 2)
 
 
 def read_videos_parallel(paths: Sequence[str | os.PathLike[str]], *, num_frames: int | None = None,

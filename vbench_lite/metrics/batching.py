@@ -14,7 +14,7 @@ from __future__ import annotations
 
 # frames per forward pass: {device kind: {network name: frames}}
 FRAMES_PER_BATCH: dict[str, dict[str, int]] = {
-    "cpu": {"vit-b-32": 16, "dino-vit-b-16": 16, "shapes-clip": 256},
+    "cpu": {"vit-b-32": 16, "dino-vit-b-16": 8, "shapes-clip": 256},
     "cuda": {"vit-b-32": 256, "dino-vit-b-16": 128, "shapes-clip": 1024},
 }
 FALLBACK = 32
