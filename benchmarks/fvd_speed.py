@@ -81,7 +81,7 @@ def bench_frechet(dim: int, repeats: int) -> dict:
 def bench_end_to_end(num: int, weights: str | None) -> dict:
     from vbench_lite.metrics.base import MetricContext
     from vbench_lite.metrics.detectors import load_detector
-    from vbench_lite.metrics.distribution import FVD
+    from vbench_lite.metrics.distribution import FVD, FVDConfig
     from vbench_lite.metrics.reference_stats import suite_reference_stats
     from vbench_lite.suites.shapes import ShapesSuite
 
@@ -102,8 +102,8 @@ def bench_end_to_end(num: int, weights: str | None) -> dict:
     suite_reference_stats(suite, det, recompute=True)
     cold = time.perf_counter() - t
 
-    ctx = MetricContext(suite=suite, options={"detector_weights": weights})
-    metric = FVD()
+    ctx = MetricContext(suite=suite)
+    metric = FVD(FVDConfig(detector_weights=weights))
     metric.detector(ctx)  # load outside the clock, as a run does once
     t = time.perf_counter()
     chunks = [metric.per_video(gen[i : i + 64], items[i : i + 64], ctx)["features"] for i in range(0, num, 64)]

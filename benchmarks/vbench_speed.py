@@ -26,14 +26,14 @@ def main() -> int:
 
     from vbench_lite.metrics.clipsim import clipsim_scores
     from vbench_lite.metrics.vbench import aggregate as agg
-    from vbench_lite.metrics.vbench.metric import backbones_from_options, score_videos
+    from vbench_lite.metrics.vbench.metric import VBenchConfig, backbones_for, score_videos
     from vbench_lite.suites.shapes import ShapesSuite
 
     suite = ShapesSuite()
     items = suite.items("reference", args.num)
     videos = suite.render(items)
     t0, c0 = time.perf_counter(), time.process_time()
-    bb = backbones_from_options({}, "cpu")
+    bb = backbones_for(VBenchConfig(), "cpu")
     dims = list(agg.DIMENSIONS)
     try:
         from vbench_lite.metrics.vbench.metric import _detector

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from vbench_lite.cli import main
+from vbench_lite.metrics.vbench.metric import VBenchConfig
 from vbench_lite.pipeline.external import evaluate_folder, prompts_for
 from vbench_lite.results import RunResult, read_samples
 from vbench_lite.suites.shapes import ShapesSuite
@@ -137,7 +138,7 @@ def test_metric_the_clips_cannot_support_is_skipped_with_a_reason(tmp_path: Path
     for i, (it, v) in enumerate(zip(items, suite.render(items))):
         write_video(d / f"{it.prompt}-{i}.mp4", v[:8])
     out = evaluate_folder(d, out=tmp_path / "runs", progress=False,
-                          options={"vbench_dimensions": ("temporal_flickering",)})
+                          metric_configs={"vbench": VBenchConfig(dimensions=("temporal_flickering",))})
     r = RunResult.load(out.run_dir)
     assert set(r.skipped) == {"fvd", "kvd"} and "expects 16 frames per video, got 8" in r.skipped["fvd"]
     assert "--frames 16" in r.skipped["fvd"]

@@ -11,7 +11,14 @@ from safetensors.torch import save_file
 from vbench_lite.metrics.base import MetricContext
 from vbench_lite.metrics.detectors import load_detector
 from vbench_lite.metrics.detectors.shapes_video import ShapesVideoNet
-from vbench_lite.metrics.distribution import FVD, KVD, FrechetVideoDistance, KernelVideoDistance
+from vbench_lite.metrics.distribution import (
+    FVD,
+    KVD,
+    FrechetVideoDistance,
+    FVDConfig,
+    KernelVideoDistance,
+    KVDConfig,
+)
 from vbench_lite.metrics.reference_stats import load_cached, suite_reference_stats
 from vbench_lite.registries import METRICS
 from vbench_lite.suites.shapes import ShapesSuite
@@ -57,15 +64,19 @@ def test_accumulators_ignore_batch_size_and_order(weights, data):
         fvd.compute()
 
 
-def _ctx(weights, **options):
-    return MetricContext(suite=ShapesSuite(), options={"detector_weights": weights, "reference_num": 40,
-                                                       "fvd_bootstrap": 10, **options})
+def _ctx(weights):
+    return MetricContext(suite=ShapesSuite())
+
+
+def _fvd(weights, **settings):
+    return FVD(FVDConfig(detector_weights=weights, reference_num=40, bootstrap=10, **settings))
 
 
 def test_harness_fvd_and_kvd(weights, data):
     _, fake = data
     ctx = _ctx(weights)
-    fvd, kvd = METRICS.build("fvd"), METRICS.build("kvd")
+    fvd = METRICS.build("fvd", config=FVDConfig(detector_weights=weights, reference_num=40, bootstrap=10))
+    kvd = METRICS.build("kvd", config=KVDConfig(detector_weights=weights, reference_num=40))
     assert isinstance(fvd, FVD) and isinstance(kvd, KVD)
     whole = fvd.per_video(fake, [], ctx)
     chunks = [fvd.per_video(fake[i : i + 10], [], ctx)["features"] for i in range(0, 48, 10)]
@@ -86,7 +97,7 @@ def test_harness_fvd_and_kvd(weights, data):
     (k,) = kvd.aggregate(whole, [], ctx)
     assert k.name == "kvd" and k.value is not None and k.std is not None
     assert k.protocol["subset_size"] == 40
-    stylegan = fvd.aggregate(whole, [], _ctx(weights, covariance="stylegan-v"))[0]
+    stylegan = _fvd(weights, covariance="stylegan-v").aggregate(whole, [], ctx)[0]
     assert stylegan.protocol["covariance"] == "stylegan-v" and stylegan.value != res.value
 
 
@@ -95,9 +106,9 @@ def test_harness_rejects_nan_and_mismatched_features(weights):
     feats = np.random.default_rng(0).standard_normal((10, 128)).astype(np.float32)
     feats[3, 5] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        FVD().aggregate({"features": feats}, [], ctx)
+        _fvd(weights).aggregate({"features": feats}, [], ctx)
     with pytest.raises(ValueError, match="feature dimensions differ"):
-        FVD().aggregate({"features": np.zeros((10, 64), np.float32) + np.arange(10)[:, None]}, [], ctx)
+        _fvd(weights).aggregate({"features": np.zeros((10, 64), np.float32) + np.arange(10)[:, None]}, [], ctx)
 
 
 def test_reference_stats_cache_is_keyed_by_protocol(weights):

@@ -153,26 +153,43 @@ def test_cli_refuses_one_latency_repeat(tmp_path: Path, capsys: pytest.CaptureFi
     assert "at least 2 measured repeats" in capsys.readouterr().err
 
 
-def test_score_cache_never_reuses_scores_of_other_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A retrained shipped detector, or another local weights file, must re-score every video."""
-    import vbench_lite.pipeline.scoring as scoring
-    from vbench_lite.metrics.base import MetricContext
-    from vbench_lite.registries import METRICS
+def test_score_cache_never_reuses_scores_of_other_weights_or_settings(tmp_path: Path) -> None:
+    """Another local weights file (same path, new content), or other settings, must re-score every video."""
+    import dataclasses
 
-    assets, local = tmp_path / "assets", tmp_path / "i3d.pt"
-    assets.mkdir()
-    (assets / "detector.safetensors").write_bytes(b"old weights")
-    (assets / "notes.json").write_text("{}")
+    from toy_plugin import ToyMeanMetric
+
+    import vbench_lite.pipeline.scoring as scoring
+    from vbench_lite.metrics.base import MetricConfig, MetricContext
+
+    @dataclasses.dataclass(frozen=True)
+    class NetConfig(MetricConfig):
+        net_weights: str | None = None
+        frames: int = 4
+
+    class NetMetric(ToyMeanMetric):
+        name = "toy-net"
+        config_class = NetConfig
+
+    local = tmp_path / "net.pt"
     local.write_bytes(b"local weights")
-    monkeypatch.setattr(scoring, "ASSETS", assets)
-    metric = METRICS.build("toy-mean")
-    ctx = MetricContext(options={"detector_weights": str(local)})
+    metric, ctx = NetMetric(NetConfig(net_weights=str(local))), MetricContext()
     key = scoring._metric_key(metric, ctx, "")
     assert scoring._metric_key(metric, ctx, "") == key  # stable
-    (assets / "notes.json").write_text('{"a": 1}')  # not a weights file
-    assert scoring._metric_key(metric, ctx, "") == key
-    (assets / "detector.safetensors").write_bytes(b"new weights!")
+    local.write_bytes(b"other local weights")
     key2 = scoring._metric_key(metric, ctx, "")
     assert key2 != key
-    local.write_bytes(b"other local weights")
-    assert scoring._metric_key(metric, ctx, "") not in (key, key2)
+    assert scoring._metric_key(NetMetric(NetConfig(net_weights=str(local), frames=8)), ctx, "") not in (key, key2)
+    assert scoring._metric_key(metric, ctx, "reference b") != key2  # e.g. fidelity's reference method
+
+
+def test_score_cache_key_names_the_detector_that_runs() -> None:
+    """FVD's per-video features are keyed by the detector's protocol (its weights SHA-256 included),
+    the one the suite declares when the config names none."""
+    import vbench_lite.pipeline.scoring as scoring
+    from vbench_lite.metrics.base import MetricContext
+    from vbench_lite.metrics.detectors import load_detector
+    from vbench_lite.metrics.distribution import FVD
+
+    ident = scoring.metric_identity(FVD(), MetricContext(suite=ShapesSuite()))
+    assert ident["networks"]["detector"] == load_detector("shapes-video").protocol()

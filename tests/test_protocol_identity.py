@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from vbench_lite.metrics.distribution import FVDConfig, KVDConfig
 from vbench_lite.metrics.vbench import metric as vbench_metric
 from vbench_lite.pipeline import run
 from vbench_lite.registries import METRICS
@@ -14,8 +15,9 @@ from vbench_lite.spec import ProfileOptions, RunSpec
 
 def test_same_spec_cold_and_warm_gives_equal_protocols(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VBENCH_LITE_CACHE", str(tmp_path / "cache"))  # truly cold
-    spec = RunSpec.for_method("toy", split="validation", num_videos=4, profile=ProfileOptions(enabled=False))
-    options = {"reference_num": 48, "fvd_bootstrap": 4, "kvd_subsets": 4}
+    configs = {"fvd": FVDConfig(reference_num=48, bootstrap=4), "kvd": KVDConfig(reference_num=48, subsets=4)}
+    spec = RunSpec.for_method("toy", split="validation", num_videos=4, profile=ProfileOptions(enabled=False),
+                              metric_configs=configs)
     calls = {"n": 0}
     original = vbench_metric.VBenchLite.per_video
 
@@ -25,10 +27,10 @@ def test_same_spec_cold_and_warm_gives_equal_protocols(tmp_path: Path, monkeypat
 
     monkeypatch.setattr(vbench_metric.VBenchLite, "per_video", counting)
     vbench_metric._CACHE.clear()  # no network survives from another test: a fresh process
-    cold = run(spec, options=options, progress=False).result
+    cold = run(spec, progress=False).result
     assert calls["n"] > 0
     vbench_metric._CACHE.clear()  # a second process: nothing loaded but what aggregate loads
-    warm = run(spec, options=options, progress=False).result
+    warm = run(spec, progress=False).result
     assert calls["n"] == 1, "the warm run recomputed per-video scores: it is not a cache hit"
 
     # every registered metric ran (the default list) and produced results

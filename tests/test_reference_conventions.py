@@ -101,7 +101,7 @@ def test_i3d_protocol_defaults_to_stylegan_v_covariance() -> None:
 
 
 def test_clipscore_is_torchmetrics_convention_under_its_own_name() -> None:
-    metric, ctx = CLIPScore(), MetricContext(options={})
+    metric, ctx = CLIPScore(), MetricContext()
     assert metric.name == "clipscore" != CLIPSIM.name
     per = {"clipscore": np.array([30.0, 20.0, -60.0])}
     (r,) = metric.aggregate(per, [None] * 3, ctx)

@@ -13,10 +13,10 @@ from vbench_lite.metrics.base import MetricContext
 from vbench_lite.metrics.clip_models import SHAPES_CLIP_WEIGHTS
 from vbench_lite.metrics.vbench import aggregate as agg
 from vbench_lite.metrics.vbench import background_consistency, subject_consistency
-from vbench_lite.metrics.vbench.metric import VBenchLite, backbones_from_options
+from vbench_lite.metrics.vbench.metric import VBenchConfig, VBenchLite, backbones_for
 from vbench_lite.suites.shapes import ShapesSuite, render_attributes
 
-NO_DETECTOR = {"vbench_dimensions": [d for d in agg.DIMENSIONS if d != "object_class"]}
+NO_DETECTOR = VBenchConfig(dimensions=tuple(d for d in agg.DIMENSIONS if d != "object_class"))
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +28,9 @@ def reference():
 
 def test_per_video_and_aggregate(reference) -> None:
     suite, items, videos = reference
-    metric, ctx = VBenchLite(), MetricContext(suite=suite, options=NO_DETECTOR)
+    metric, ctx = VBenchLite(NO_DETECTOR), MetricContext(suite=suite)
     per = metric.per_video(videos, items, ctx)
-    assert set(per) == set(NO_DETECTOR["vbench_dimensions"])
+    assert set(per) == set(NO_DETECTOR.dimensions)
     assert all(a.shape == (8,) for a in per.values())
     assert per["temporal_flickering"].min() > 0.9 and per["motion_smoothness"].min() > 0.95
     for d in ("color", "motion_direction"):
@@ -74,7 +74,7 @@ def _two_part_video(change: str) -> torch.Tensor:
 
 
 def test_subject_and_background_measure_different_things() -> None:
-    bb = backbones_from_options({}, "cpu")
+    bb = backbones_for(VBenchConfig(), "cpu")
     obj = _two_part_video("object")
     bg = _two_part_video("background")
     # the object changes: subject consistency drops, background (objects painted out) does not
@@ -87,7 +87,7 @@ def test_subject_and_background_measure_different_things() -> None:
 def test_videos_without_attributes_get_quality_and_overall_consistency_only(reference) -> None:
     suite, items, videos = reference
     bare = [dataclasses.replace(it, attributes={}) for it in items]
-    metric, ctx = VBenchLite(), MetricContext(options=NO_DETECTOR)
+    metric, ctx = VBenchLite(NO_DETECTOR), MetricContext()
     per = metric.per_video(videos[:2], bare[:2], ctx)
     assert np.isnan(per["color"]).all() and np.isfinite(per["overall_consistency"]).all()
     results = {r.name: r for r in metric.aggregate(per, bare[:2], ctx)}
@@ -99,27 +99,27 @@ def test_videos_without_attributes_get_quality_and_overall_consistency_only(refe
 def test_short_video_is_an_error_naming_the_dimension(reference) -> None:
     _, items, videos = reference
     with pytest.raises(ValueError, match="motion_smoothness needs at least 3 frames"):
-        VBenchLite().per_video(videos[:1, :2], items[:1], MetricContext(options=NO_DETECTOR))
+        VBenchLite(NO_DETECTOR).per_video(videos[:1, :2], items[:1], MetricContext())
 
 
 def test_unknown_protocol_and_dimension_are_errors(reference) -> None:
     _, items, videos = reference
     with pytest.raises(ValueError, match="unknown vbench_protocol"):
-        backbones_from_options({"vbench_protocol": "vbench2"})
+        VBenchConfig(protocol="vbench2")
     with pytest.raises(ValueError, match="unknown vbench dimension"):
-        VBenchLite().per_video(videos[:1], items[:1], MetricContext(options={"vbench_dimensions": ["aesthetic"]}))
+        VBenchLite(VBenchConfig(dimensions=("aesthetic",))).per_video(videos[:1], items[:1], MetricContext())
 
 
 def test_real_protocol_needs_local_weights() -> None:
     with pytest.raises(FileNotFoundError, match="--dino-weights"):
-        backbones_from_options({"vbench_protocol": "real"})
+        backbones_for(VBenchConfig(protocol="real"))
 
 
 def test_object_class_protocol_names_the_detector_when_scores_come_from_the_cache() -> None:
     from vbench_lite.metrics.detectors.shapes_video import ShapesVideoDetector
 
-    # options of their own: backbones whose detector was never loaded, as after a cache hit
-    ctx = MetricContext(options={"vbench_dimensions": ["object_class"], "fps": 8.5})
-    (r, *_) = VBenchLite().aggregate({"object_class": np.array([1.0, 0.0])}, [None, None], ctx)
+    # settings of their own: backbones whose detector was never loaded, as after a cache hit
+    ctx = MetricContext()
+    (r, *_) = VBenchLite(VBenchConfig(dimensions=("object_class",), fps=8.5)).aggregate({"object_class": np.array([1.0, 0.0])}, [None, None], ctx)
     assert r.name == "vbench_object_class"
     assert r.protocol["weights_sha256"] == ShapesVideoDetector.load().weights_sha256

@@ -3,7 +3,11 @@
 Built-in methods come in through the ``vbench_lite.methods`` entry-point group (declared in
 ``pyproject.toml``), exactly like a third-party plugin. Built-in suites, metrics and detectors are
 registered here as lazy ``"module:attr"`` targets, so listing them imports nothing heavy; plugins
-of those kinds come through their own entry-point groups.
+of those kinds come through their own entry-point groups. Every registry checks its entries' base
+class (given lazily too): a metric is a :class:`~vbench_lite.metrics.base.Metric`, a detector a
+:class:`~vbench_lite.metrics.detectors.base.FeatureDetector` (video features for FVD/KVD), a CLIP
+backbone a :class:`~vbench_lite.metrics.clip_models.ClipModel` (image-text embeddings for CLIPSIM
+and VBench), each kind in its own registry.
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ from vbench_lite.suites.base import Suite
 
 METHODS: Registry[MethodAdapter] = Registry("method", MethodAdapter, group="vbench_lite.methods")
 SUITES: Registry[Suite] = Registry("suite", Suite, group="vbench_lite.suites")
-METRICS: Registry[Any] = Registry("metric", None, group="vbench_lite.metrics")
-DETECTORS: Registry[Any] = Registry("detector", None, group="vbench_lite.detectors")
+METRICS: Registry[Any] = Registry("metric", "vbench_lite.metrics.base:Metric", group="vbench_lite.metrics")
+DETECTORS: Registry[Any] = Registry("detector", "vbench_lite.metrics.detectors.base:FeatureDetector",
+                                    group="vbench_lite.detectors")
+CLIP_BACKBONES: Registry[Any] = Registry("clip backbone", "vbench_lite.metrics.clip_models:ClipModel",
+                                         group="vbench_lite.clip_backbones")
 
 SUITES.register(
     "shapes",
@@ -50,12 +57,12 @@ METRICS.register(
     "vbench_lite.metrics.distribution:KVD",
     description="Kernel Video Distance: unbiased polynomial MMD^2 to the reference (lower is better).",
 )
-DETECTORS.register(
+CLIP_BACKBONES.register(
     "shapes-clip",
     "vbench_lite.metrics.clip_models:ShapesClip",
     description="Embedded open_clip model (small ViT, 32 px) trained on shapes frames and captions.",
 )
-DETECTORS.register(
+CLIP_BACKBONES.register(
     "vit-b-32",
     "vbench_lite.metrics.clip_models:ViTB32",
     description="open_clip ViT-B-32 from a local weights file (real CLIPSIM protocol).",
@@ -85,5 +92,6 @@ ALL: dict[str, Registry[Any]] = {
     "methods": METHODS,
     "metrics": METRICS,
     "detectors": DETECTORS,
+    "clip-backbones": CLIP_BACKBONES,
     "suites": SUITES,
 }

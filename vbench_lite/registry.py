@@ -67,12 +67,14 @@ class Registry(Generic[T]):
     """Named entries of one kind, checked against a base class.
 
     ``kind`` names the kind in messages ("method", "metric"); ``base`` is the class every entry
-    must be (or, for a factory, return); ``group`` is the entry-point group scanned for plugins.
+    must be (or, for a factory, return), given as a class or as a lazy ``"module:attr"`` target
+    (imported on the first check, so a registry of torch-based kinds imports nothing at start);
+    ``group`` is the entry-point group scanned for plugins.
     """
 
-    def __init__(self, kind: str, base: type | None = None, group: str | None = None) -> None:
+    def __init__(self, kind: str, base: type | str | None = None, group: str | None = None) -> None:
         self.kind = kind
-        self.base = base
+        self._base = base
         self.group = group
         self._entries: dict[str, Entry] = {}
         self._plugins_scanned = False
@@ -118,8 +120,14 @@ class Registry(Generic[T]):
                 f"invalid {self.kind} name {name!r}: use lowercase words joined by '-', without ':'"
             )
 
+    @property
+    def base(self) -> type | None:
+        if isinstance(self._base, str):
+            self._base = _import_target(self._base)
+        return self._base  # type: ignore[return-value]
+
     def _check_type(self, name: str, obj: Any) -> None:
-        if self.base is None:
+        if self._base is None:
             return
         if isinstance(obj, type):
             if not issubclass(obj, self.base):

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from vbench_lite.metrics.base import MetricConfig
 from vbench_lite.registry import split_name
 
 SPLITS = ("eval", "validation", "reference", "train")
@@ -124,6 +125,9 @@ class RunSpec:
     # process, vbench_lite.profile.paired: the leaderboard's Speedup); loaded once per run. None
     # (or the method itself) times the method alone and leaves fidelity out.
     reference_method: str | None = DEFAULT_REFERENCE_METHOD
+    # Each metric's settings (its Metric.config_class), by metric name, sorted; a metric without an
+    # entry runs with its defaults. Given as a dict, it is stored as sorted (name, config) pairs.
+    metric_configs: tuple[tuple[str, MetricConfig], ...] = ()
 
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
@@ -141,6 +145,15 @@ class RunSpec:
         object.__setattr__(self, "metrics", tuple(self.metrics))
         if self.reference_method is not None:
             split_name(self.reference_method)  # NAME[:VARIANT], else ValueError
+        configs = self.metric_configs
+        pairs = list(configs.items()) if isinstance(configs, dict) else [tuple(p) for p in configs]
+        names = [n for n, _ in pairs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"metric settings given twice: {sorted(names)}")
+        for n, c in pairs:
+            if not isinstance(c, MetricConfig):
+                raise ValueError(f"the settings of metric {n!r} must be a MetricConfig, got {type(c).__name__}")
+        object.__setattr__(self, "metric_configs", tuple(sorted(pairs, key=lambda p: p[0])))
 
     @classmethod
     def for_method(cls, method_spec: str, **kwargs: Any) -> RunSpec:
@@ -152,6 +165,10 @@ class RunSpec:
     def method_id(self) -> str:
         return f"{self.method}:{self.variant}" if self.variant else self.method
 
+    def metric_config(self, name: str) -> MetricConfig | None:
+        """The settings given for metric ``name`` (None: its defaults)."""
+        return next((c for n, c in self.metric_configs if n == name), None)
+
     @property
     def paired_reference(self) -> str | None:
         """The reference method the latency is paired with: None when it is the method itself."""
@@ -159,8 +176,9 @@ class RunSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-native form (tuples become lists), as stored in ``results.json``."""
-        d = dataclasses.asdict(self)
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         d["generation"] = self.generation.to_dict()
+        d["metric_configs"] = {n: c.to_dict() for n, c in self.metric_configs}
         return json.loads(canonical_json(d))
 
     @classmethod
@@ -172,9 +190,30 @@ class RunSpec:
             data.setdefault("reference_method", profile.pop("reference"))
         data["profile"] = ProfileOptions(**profile)
         data["metrics"] = tuple(data.get("metrics", ()))
+        data["metric_configs"] = metric_configs_from_dict(data.get("metric_configs") or {})
         return cls(**data)
 
     def content_hash(self, *, exclude: tuple[str, ...] = ()) -> str:
+        # A spec without metric settings hashes as it did before they were part of the spec, so the
+        # run ids of such runs keep their form; settings given are covered.
         """Stable SHA-256 of the spec (fields in ``exclude`` left out)."""
         d = {k: v for k, v in self.to_dict().items() if k not in exclude}
+        if not d.get("metric_configs"):
+            d.pop("metric_configs", None)
         return sha256_text(canonical_json(d))
+
+
+def metric_configs_from_dict(data: dict[str, Any]) -> dict[str, MetricConfig]:
+    """``{metric name: settings dict}`` (a run file, a recorded spec) as typed configs, each checked
+    against the metric's declared config class (unknown metric or setting: ValueError)."""
+    from vbench_lite.registries import METRICS
+
+    if not isinstance(data, dict):
+        raise ValueError(f"metric_configs must be a table of metric name -> settings, got {type(data).__name__}")
+    out = {}
+    for name, settings in data.items():
+        if not isinstance(settings, dict):
+            raise ValueError(f"metric_configs.{name} must be a table of settings, got {type(settings).__name__}")
+        cls = getattr(METRICS.get(name), "config_class", MetricConfig)  # unknown name -> did-you-mean
+        out[name] = cls.from_dict(settings, metric=name)
+    return out

@@ -7,7 +7,8 @@ import json
 
 from tabulate import tabulate
 
-from vbench_lite.cli.run_cmd import add_metric_options, options_from_args, parse_metrics, summary_rows
+from vbench_lite.cli.metric_options import add_metric_options, metric_configs_from_args
+from vbench_lite.cli.run_cmd import parse_metrics, summary_rows
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -44,7 +45,7 @@ def main(args: argparse.Namespace) -> int:
     out = evaluate_folder(
         args.videos, prompts_file=args.prompts, metrics=parse_metrics(args.metrics) or None,
         suite=None if args.suite == "none" else args.suite, name=args.name, out=args.out,
-        device=args.device, options=options_from_args(args), progress=not args.json,
+        device=args.device, metric_configs=metric_configs_from_args(args), progress=not args.json,
         frames=args.frames, frame_sampling=args.frame_sampling,
     )
     if args.json:

@@ -7,7 +7,7 @@ import json
 
 from tabulate import tabulate
 
-KINDS = ("methods", "metrics", "detectors", "suites")
+KINDS = ("methods", "metrics", "detectors", "clip-backbones", "suites")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

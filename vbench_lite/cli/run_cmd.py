@@ -1,4 +1,8 @@
-"""``vbench-lite run --method NAME[:VARIANT]``: generate a split, score, profile, write results."""
+"""``vbench-lite run --method NAME[:VARIANT]``: generate a split, score, profile, write results.
+
+``run --config FILE`` reads the run spec from a TOML or JSON run file (:mod:`vbench_lite.run_file`);
+flags given beside it override the file's values.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 from tabulate import tabulate
 
 from vbench_lite.cli import UsageError
+from vbench_lite.cli.metric_options import add_metric_options, metric_configs_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -22,7 +27,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Generate the split's videos with a method, compute the metrics and the cost "
         "profile, and write <out>/<suite>/<method>[:<variant>]/<run_id>/.",
     )
-    p.add_argument("--method", required=True, help="NAME or NAME:VARIANT (see `list methods`)")
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help="a run file (.toml or .json) with the run spec: method, split, metrics, profile, "
+                        "metric_configs, ...; flags given beside it override it (README: Run files)")
+    p.add_argument("--method", default=None, help="NAME or NAME:VARIANT (see `list methods`; required without --config)")
     p.add_argument("--model", default=None, metavar="DIR",
                    help="the local model folder of a method that takes one (diffusers: a pipeline folder written "
                         "by save_pretrained; the row is diffusers:<folder name>)")
@@ -51,44 +59,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true", help="recompute everything")
     add_metric_options(p)
     p.add_argument("--json", action="store_true", help="print results.json instead of a table")
+    DEFAULTS.update({a.dest: a.default for a in p._actions})
     return p
 
 
-def add_metric_options(p: argparse.ArgumentParser) -> None:
-    """Options of the metrics' networks, shared by ``run`` and ``evaluate``."""
-    p.add_argument("--detector", default=None, metavar="NAME",
-                   help="FVD/KVD feature detector (see `list detectors`; default: shapes-video on the shapes "
-                        "suite, i3d elsewhere); i3d is StyleGAN-V's TorchScript, given by --detector-weights")
-    p.add_argument("--detector-weights", default=None, metavar="PATH",
-                   help="local weights file of the detector (i3d: i3d_torchscript.pt)")
-    p.add_argument("--reference-num", type=int, default=None, metavar="N",
-                   help="reference videos FVD/KVD compare against (default: the suite's whole reference split)")
-    p.add_argument("--clip-weights", default=None, metavar="PATH",
-                   help="local open_clip weights file for ViT-B-32 (CLIPSIM, and VBench's background and "
-                        "overall consistency with --vbench-protocol real)")
-    p.add_argument("--vbench-protocol", default=None, choices=("embedded", "real"),
-                   help="networks of the VBench dimensions: embedded (default; shapes-clip, Farneback) or real "
-                        "(VBench's DINO ViT-B/16, CLIP ViT-B/32, RAFT; needs --dino-weights, --raft-weights and "
-                        "--clip-weights)")
-    p.add_argument("--dino-weights", default=None, metavar="PATH",
-                   help="local DINO ViT-B/16 weights (VBench subject consistency; --vbench-protocol real)")
-    p.add_argument("--raft-weights", default=None, metavar="PATH",
-                   help="local torchvision raft_large weights (VBench dynamic degree; --vbench-protocol real)")
-    p.add_argument("--amt-weights", default=None, metavar="PATH",
-                   help="local AMT-S weights, VBench's amt-s.pth (motion smoothness; needs the vbench package: "
-                        "pip install --no-deps vbench==0.1.5); without it motion smoothness uses Farneback")
-    ref = p.add_mutually_exclusive_group()
-    ref.add_argument("--reference", default=None, metavar="DIR",
-                     help="a folder of real videos FVD/KVD compare against (instead of the suite's reference split)")
-    ref.add_argument("--reference-stats", default=None, metavar="FILE",
-                     help="reference statistics written by `stats --videos DIR --out FILE`, or a bare mean/covariance "
-                          ".npz (mu, sigma) with --reference-stats-protocol")
-    p.add_argument("--reference-frame-sampling", default=None, metavar="first|middle|stride:K",
-                   help="how a clip is taken from each --reference video: its first N frames (StyleGAN-V's FVD, the "
-                        "default), N frames from the middles of N segments (VBench), or every K-th frame")
-    p.add_argument("--reference-stats-protocol", default=None, choices=("stylegan-v",),
-                   help="the protocol of a bare mean/covariance --reference-stats file: stylegan-v = I3D features of "
-                        "the first 16 frames, covariance divided by N")
+DEFAULTS: dict[str, Any] = {}  # the parser's defaults: a flag equal to its default does not override --config
 
 
 def parse_metrics(text: str | None) -> tuple[str, ...]:
@@ -104,72 +79,6 @@ def parse_metrics(text: str | None) -> tuple[str, ...]:
     return names
 
 
-def _weights_file(path: str, option: str) -> str:
-    from pathlib import Path
-
-    p = Path(path).expanduser()
-    if not p.exists():
-        raise UsageError(f"{option} {path}: no such file")
-    if not p.is_file():
-        raise UsageError(f"{option} {path} is not a file; give the weights file itself")
-    return str(p)
-
-
-def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """Metric options from the command line, each checked before any work."""
-    opts: dict[str, Any] = {}
-    if getattr(args, "detector", None):
-        from vbench_lite.metrics.detectors.base import FeatureDetector
-        from vbench_lite.registries import DETECTORS
-
-        cls = DETECTORS.get(args.detector)  # unknown name -> did-you-mean
-        if not (isinstance(cls, type) and issubclass(cls, FeatureDetector)):
-            video = [n for n in DETECTORS.names()
-                     if isinstance(c := DETECTORS.get(n), type) and issubclass(c, FeatureDetector)]
-            raise UsageError(f"--detector {args.detector} is not a video feature detector for FVD/KVD; "
-                             f"use one of {', '.join(video)}")
-        opts["detector"] = args.detector
-    if getattr(args, "detector_weights", None):
-        opts["detector_weights"] = _weights_file(args.detector_weights, "--detector-weights")
-    if getattr(args, "clip_weights", None):
-        opts["clip_weights"] = _weights_file(args.clip_weights, "--clip-weights")
-    opts.update(vbench_options_from_args(args))
-    opts |= reference_options(args)
-    if getattr(args, "reference_num", None) is not None:
-        if args.reference_num < 2:
-            raise UsageError(f"--reference-num must be at least 2, got {args.reference_num}")
-        opts["reference_num"] = args.reference_num
-    return opts
-
-
-# VBench real-protocol weight options: (command-line option, metric option)
-_REAL_WEIGHTS = (("--dino-weights", "dino_weights"), ("--raft-weights", "raft_weights"),
-                 ("--clip-weights", "clip_weights"))
-
-
-def vbench_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """The VBench metric's protocol and weight options (``vbench_protocol``, ``dino_weights``,
-    ``raft_weights``, ``amt_weights``); ``clip_weights`` is read by :func:`options_from_args`."""
-    opts: dict[str, Any] = {}
-    protocol = getattr(args, "vbench_protocol", None)
-    for flag, key in _REAL_WEIGHTS[:2] + (("--amt-weights", "amt_weights"),):
-        if getattr(args, key, None):
-            opts[key] = _weights_file(getattr(args, key), flag)
-    if protocol == "real":
-        missing = [flag for flag, key in _REAL_WEIGHTS if not getattr(args, key, None)]
-        if missing:
-            raise UsageError(f"--vbench-protocol real needs {', '.join(missing)} PATH (VBench's DINO ViT-B/16, "
-                             "RAFT and CLIP ViT-B/32 weight files; nothing is downloaded)")
-    else:
-        stray = [flag for flag, key in _REAL_WEIGHTS[:2] if key in opts]
-        if stray:
-            raise UsageError(f"{' and '.join(stray)} {'are' if len(stray) > 1 else 'is'} read by VBench's real "
-                             "protocol only; add --vbench-protocol real")
-    if protocol == "real":  # embedded is the metric's default: leave it out so cache keys stay as they were
-        opts["vbench_protocol"] = protocol
-    return opts
-
-
 def reference_method_arg(text: str | None) -> str | None:
     """``--reference-method NAME[:VARIANT]`` checked against the registry ('none': no reference)."""
     from vbench_lite.registries import METHODS
@@ -183,38 +92,6 @@ def reference_method_arg(text: str | None) -> str | None:
         raise UsageError(f"--reference-method: {exc}") from None
     METHODS.entry(name)  # unknown name -> did-you-mean
     return text
-
-
-def reference_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The user's real reference set (``--reference DIR`` / ``--reference-stats FILE``), checked to exist."""
-    from pathlib import Path
-
-    from vbench_lite.metrics.reference_videos import frames_needed
-
-    opts: dict[str, Any] = {}
-    if getattr(args, "reference", None):
-        d = Path(args.reference).expanduser()
-        if not d.is_dir():
-            raise UsageError(f"--reference {args.reference}: " + ("not a folder; give the folder of real videos"
-                                                                 if d.exists() else "no such folder"))
-        opts["reference_videos"] = str(d)
-    if getattr(args, "reference_stats", None):
-        f = Path(args.reference_stats).expanduser()
-        if not f.is_file():
-            raise UsageError(f"--reference-stats {args.reference_stats}: " + ("is a folder; give the .npz file"
-                                                                             if f.exists() else "no such file"))
-        opts["reference_stats"] = str(f)
-    sampling = getattr(args, "reference_frame_sampling", None)
-    if sampling is not None:
-        if not opts:
-            raise UsageError("--reference-frame-sampling needs --reference DIR or --reference-stats FILE")
-        frames_needed(16, sampling)  # an unknown sampling is named here, before any work
-        opts["reference_frame_sampling"] = sampling
-    if getattr(args, "reference_stats_protocol", None):
-        if "reference_stats" not in opts:
-            raise UsageError("--reference-stats-protocol needs --reference-stats FILE")
-        opts["reference_stats_protocol"] = args.reference_stats_protocol
-    return opts
 
 
 def fmt(x: float | None) -> str:
@@ -257,35 +134,76 @@ def build_adapter(name: str, variant: str | None, args: argparse.Namespace) -> A
     return METHODS.build(name, variant=variant, **extra)
 
 
+# spec fields the flags set: (flag dest, RunSpec field); beside --config, a flag overrides only when given
+_SPEC_FLAGS = (("suite", "suite"), ("split", "split"), ("num_videos", "num_videos"), ("device", "device"),
+               ("batch_size", "batch_size"))
+
+
 def main(args: argparse.Namespace) -> int:
+    import dataclasses
+    from pathlib import Path
+
     from vbench_lite.cli import require_device
     from vbench_lite.pipeline.runner import run
     from vbench_lite.registries import METHODS
     from vbench_lite.registry import split_name
+    from vbench_lite.run_file import read_run_file, spec_from_table
     from vbench_lite.spec import DEFAULT_REFERENCE_METHOD, ProfileOptions, RunSpec
 
-    name, variant = split_name(args.method)
+    def given(dest: str) -> bool:
+        return getattr(args, dest) != DEFAULTS.get(dest)
+
+    if args.config is None and args.method is None:
+        raise UsageError("give --method NAME[:VARIANT] or a run file with --config FILE")
+    table = read_run_file(args.config) if args.config is not None else {}
+    base = None
+    if args.config is not None:
+        base = spec_from_table(table, where=f"run file {args.config}", base_dir=Path(args.config).resolve().parent,
+                               method=args.method)
+    name, variant = split_name(args.method or base.method_id)  # type: ignore[union-attr]
     METHODS.entry(name)  # unknown method -> did-you-mean, before any work
-    explicit = args.reference_method is not None
-    reference = reference_method_arg(args.reference_method) if explicit else DEFAULT_REFERENCE_METHOD
-    require_device(args.device)
-    options = options_from_args(args)
+    explicit = args.reference_method is not None or "reference_method" in table
+    if args.reference_method is not None:
+        reference = reference_method_arg(args.reference_method)
+    elif base is not None:
+        reference = reference_method_arg(base.reference_method) if base.reference_method else None
+    else:
+        reference = DEFAULT_REFERENCE_METHOD
+    if base is None or given("device"):
+        require_device(args.device)
     adapter = build_adapter(name, variant, args)
     # A method that fixes its own frames and size (a third-party pipeline) has no default reference
     # method: the baseline generates the shapes domain only.
     generation = adapter.generation_spec()
     if generation is not None and not explicit:
         reference = None
-    spec = RunSpec(
-        method=name, variant=adapter.variant, suite=args.suite, split=args.split, num_videos=args.num_videos,
-        metrics=parse_metrics(args.metrics), device=args.device, batch_size=args.batch_size,
-        reference_method=reference,
-        **({"generation": generation} if generation is not None else {}),
-        profile=ProfileOptions(enabled=not args.no_profile, latency=not args.no_latency,
-                               repeats=args.latency_repeats, warmup=args.warmup),
-    )
-    out = run(spec, out=args.out, adapter=adapter, options=options, use_cache=not args.no_cache,
-              progress=not args.json)
+    if base is None:
+        spec = RunSpec(
+            method=name, variant=adapter.variant, suite=args.suite, split=args.split, num_videos=args.num_videos,
+            metrics=parse_metrics(args.metrics), device=args.device, batch_size=args.batch_size,
+            reference_method=reference,
+            **({"generation": generation} if generation is not None else {}),
+            profile=ProfileOptions(enabled=not args.no_profile, latency=not args.no_latency,
+                                   repeats=args.latency_repeats, warmup=args.warmup),
+            metric_configs=metric_configs_from_args(args),
+        )
+    else:
+        changes: dict[str, Any] = {f: getattr(args, d) for d, f in _SPEC_FLAGS if given(d)}
+        if args.metrics is not None:
+            changes["metrics"] = parse_metrics(args.metrics)
+        prof = {k: getattr(args, d) for d, k in (("latency_repeats", "repeats"), ("warmup", "warmup")) if given(d)}
+        prof |= ({"enabled": False} if args.no_profile else {}) | ({"latency": False} if args.no_latency else {})
+        if generation is not None:
+            changes["generation"] = generation
+        spec = dataclasses.replace(
+            base, variant=adapter.variant, reference_method=reference,
+            profile=dataclasses.replace(base.profile, **prof),
+            metric_configs=metric_configs_from_args(args, dict(base.metric_configs)), **changes,
+        )
+        for n in spec.metrics:
+            parse_metrics(n)  # an unknown metric in the file -> did-you-mean
+    require_device(spec.device)
+    out = run(spec, out=args.out, adapter=adapter, use_cache=not args.no_cache, progress=not args.json)
     if out.run_dir is None:  # a non-zero rank under torchrun
         return 0
     if args.json:

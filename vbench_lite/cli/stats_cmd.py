@@ -34,7 +34,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def main(args: argparse.Namespace) -> int:
     from vbench_lite.cli import require_device
     from vbench_lite.metrics.detectors import load_detector
-    from vbench_lite.metrics.distribution import DEFAULT_DETECTORS
     from vbench_lite.metrics.reference_stats import suite_reference_stats
     from vbench_lite.metrics.reference_videos import folder_reference_stats, frames_needed, save_stats_file
     from vbench_lite.suites import build_suite
@@ -47,7 +46,9 @@ def main(args: argparse.Namespace) -> int:
     if args.videos:
         frames_needed(16, args.frame_sampling)  # an unknown sampling is named before any detector
     t0 = time.perf_counter()
-    name = args.detector or DEFAULT_DETECTORS.get(args.suite or "", "i3d")
+    from vbench_lite.suites.base import Suite
+
+    name = args.detector or (suite if suite is not None else Suite).default_detector  # the suite declares it
     detector = load_detector(name, weights=args.detector_weights, device=args.device)
     if suite is not None:
         stats = suite_reference_stats(suite, detector, num=args.num, resolution=args.resolution,

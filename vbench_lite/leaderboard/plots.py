@@ -24,7 +24,7 @@ from typing import Any
 
 from vbench_lite.fsutil import atomic_write_bytes
 from vbench_lite.leaderboard import fields
-from vbench_lite.leaderboard.table import Leaderboard, Row, column
+from vbench_lite.leaderboard.table import Leaderboard, Row
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +101,8 @@ def _style(lb: Leaderboard) -> tuple[dict[str, str], dict[int | None, str]]:
 
 def _panel(ax: Any, lb: Leaderboard, pts: list[_Point], xkey: str, ykey: str, ylabel: str, xlabel: str) -> None:
     colours, markers = _style(lb)
-    higher = column(ykey).better == "higher"
-    xsign = -1.0 if column(xkey).better == "higher" else 1.0  # a speedup is a benefit, not a cost
+    higher = lb.column(ykey).better == "higher"
+    xsign = -1.0 if lb.column(xkey).better == "higher" else 1.0  # a speedup is a benefit, not a cost
     several = len(markers) > 1
     for p in pts:
         label = p.method + (f" ({p.res} px)" if several and p.res else "")

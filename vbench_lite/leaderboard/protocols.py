@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vbench_lite.leaderboard import fields
-from vbench_lite.leaderboard.table import Leaderboard, column
+from vbench_lite.leaderboard.table import Leaderboard
 
 HASH_PREFIX = 12  # hex digits of a SHA-256 shown in the appendix (the JSON has the whole digest)
 
@@ -91,7 +91,7 @@ def summary(lb: Leaderboard) -> list[ProtocolSummary]:
     """The appendix rows of ``lb``: every column whose rows share a protocol record."""
     out = []
     for key, proto in lb.protocols.items():
-        col = column(key)
+        col = lb.column(key)
         out.append(ProtocolSummary(
             column=key, label=col.label, version=_text(proto.get("version")), network=_network(proto),
             weights=_weights(proto), frames=_text(proto.get("frames")), resolution=_resolution(proto),

@@ -18,6 +18,7 @@ from typing import Any
 
 from vbench_lite.leaderboard import fields
 from vbench_lite.leaderboard.collect import LoadedRun, NoiseFloor, recorded_reference
+from vbench_lite.metrics.base import ColumnSpec
 from vbench_lite.results import RunResult
 
 log = logging.getLogger(__name__)
@@ -98,12 +99,6 @@ class Column:
         return f"{self.label}{self.arrow}"
 
 
-def _metric_column(key: str, label: str, better: str, digits: int | None, *, metric: str | None = None,
-                   **kw: Any) -> Column:
-    name = metric or key
-    return Column(key, label, better, lambda run, _b: fields.metric_value(run, name), digits, metric=name, **kw)
-
-
 def _speedup(run: RunResult, ref: Reference) -> float | None:
     """The paired speedup (vbench_lite.profile.paired), never a ratio of two separate timings."""
     return fields.speedup(run, ref.run, ref.method_id)
@@ -113,9 +108,11 @@ def _speedup_interval(run: RunResult, ref: Reference) -> tuple[float, float] | N
     return fields.speedup_interval(run, ref.run, ref.method_id)
 
 
-COST, DIST, VBENCH, FIDELITY = "Cost", "Distribution", "VBench-lite", "Fidelity"
+COST = "Cost"
 
-COLUMNS: tuple[Column, ...] = (
+# The harness's own columns: the cost of a generated video. The quality columns come from the
+# registered metrics' declarations (Metric.columns), so a plugin metric reaches every table format.
+COST_COLUMNS: tuple[Column, ...] = (
     Column("params", "Params (M)", "lower", lambda r, _b: fields.params(r), None, scale=1e6, group=COST),
     Column("nfe", "NFE", "lower", lambda r, _b: fields.nfe(r), 0, group=COST),
     Column("gflops", "GFLOPs", "lower", lambda r, _b: fields.gflops(r), None, group=COST),
@@ -124,22 +121,47 @@ COLUMNS: tuple[Column, ...] = (
     # protocol: rows paired against another reference build, batch, device or thread count never share the column
     Column("speedup", "Speedup", "higher", _speedup, 2, unit="×", group=COST, interval=_speedup_interval,
            protocol=fields.speedup_setting),
-    _metric_column("fvd", "FVD", "lower", 1, show_std=True, group=DIST),
-    _metric_column("kvd", "KVD", "lower", None, show_std=True, rescale=True, group=DIST),
-    _metric_column("clipsim", "CLIPSIM", "higher", 3, group=VBENCH),
-    _metric_column("vbench_quality", "Quality", "higher", 3, group=VBENCH, short="Qual."),
-    _metric_column("vbench_semantic", "Semantic", "higher", 3, group=VBENCH, short="Sem."),
-    _metric_column("vbench_total", "Total", "higher", 3, group=VBENCH),
-    _metric_column("psnr", "PSNR", "higher", 2, metric="fidelity_psnr", vs_reference=True, group=FIDELITY),
-    _metric_column("ssim", "SSIM", "higher", 3, metric="fidelity_ssim", vs_reference=True, group=FIDELITY),
 )
 
 
-def column(key: str) -> Column:
-    for c in COLUMNS:
-        if c.key == key:
-            return c
-    raise KeyError(key)
+def column_from_spec(spec: ColumnSpec, higher_is_better: bool) -> Column:
+    """The table column of a metric's declared :class:`~vbench_lite.metrics.base.ColumnSpec`."""
+    name = spec.result
+    better = "higher" if (higher_is_better if spec.higher_is_better is None else spec.higher_is_better) else "lower"
+    return Column(spec.key or name, spec.label, better, lambda run, _r: fields.metric_value(run, name), spec.digits,
+                  metric=name, show_std=spec.show_std, unit=spec.unit, rescale=spec.rescale,
+                  vs_reference=spec.vs_reference, group=spec.group, short=spec.short)
+
+
+def metric_columns() -> tuple[tuple[str, Column], ...]:
+    """Every registered metric's declared columns as (metric name, column), in their declared
+    order (a metric that cannot be loaded is reported and left out)."""
+    from vbench_lite.registries import METRICS
+
+    specs: list[tuple[float, int, str, ColumnSpec, bool]] = []
+    for name in METRICS.names():
+        try:
+            cls = METRICS.get(name)
+        except ImportError as exc:
+            log.warning("metric %s left out of the leaderboard columns: %s", name, exc)
+            continue
+        for i, spec in enumerate(getattr(cls, "columns", ())):
+            specs.append((spec.order, i, name, spec, bool(getattr(cls, "higher_is_better", True))))
+    specs.sort(key=lambda t: (t[0], t[2], t[1]))
+    cols = tuple((name, column_from_spec(spec, higher)) for _, _, name, spec, higher in specs)
+    keys = [c.key for c in COST_COLUMNS] + [c.key for _, c in cols]
+    if dup := sorted({k for k in keys if keys.count(k) > 1}):
+        raise ValueError(f"leaderboard columns declared twice: {', '.join(dup)}; give each metric column its own key")
+    return cols
+
+
+def default_columns(runs: list[LoadedRun]) -> tuple[Column, ...]:
+    """The cost columns, then the declared columns of every metric that reported any of them in
+    at least one row (a metric's missing values in other rows read "–")."""
+    present = {name for r in runs for name in r.result.metrics}
+    declared = metric_columns()
+    shown = {metric for metric, c in declared if c.metric in present}
+    return COST_COLUMNS + tuple(c for metric, c in declared if metric in shown)
 
 
 # --- the model -----------------------------------------------------------------------------------
@@ -173,11 +195,17 @@ class Leaderboard:
     digits: dict[str, int] = field(default_factory=dict)  # decimals shown per column key
     exponents: dict[str, int] = field(default_factory=dict)  # rescaled columns: shown = value × 10^e
 
+    def column(self, key: str) -> Column:
+        for c in self.columns:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
     @property
     def protocol_notes(self) -> list[str]:
         """One line per metric column: its protocol record, hashes and long values shortened."""
-        return [f"{column(k).header}: {_describe_protocol(p)}" for k, p in self.protocols.items()
-                if column(k).metric]
+        return [f"{self.column(k).header}: {_describe_protocol(p)}" for k, p in self.protocols.items()
+                if self.column(k).metric]
 
     def header(self, col: Column, *, short: bool = False) -> str:
         """The column's header as shown, with the readable-unit factor of a rescaled column."""
@@ -272,7 +300,7 @@ def build(
     suite: str,
     noise_floor: list[NoiseFloor] | None = None,
     baseline_id: str | None = None,
-    columns: tuple[Column, ...] = COLUMNS,
+    columns: tuple[Column, ...] | None = None,
 ) -> Leaderboard:
     """The table of ``runs`` (one per method id, e.g. from :func:`collect.latest_eligible`); the
     reference row is ``baseline_id``, by default the reference method the runs recorded."""
@@ -284,6 +312,8 @@ def build(
         )
     if baseline_id is None:
         baseline_id = recorded_reference(runs)
+    if columns is None:
+        columns = default_columns(runs)
     runs = sorted(runs, key=lambda r: (r.method_id != baseline_id, r.method_id))  # the reference row first
     ids = [r.method_id for r in runs]
     if len(set(ids)) != len(ids):
@@ -405,7 +435,7 @@ def _caption(lb: Leaderboard, runs: list[LoadedRun], have_baseline: bool) -> str
     if spreads:
         text += "; ".join(spreads) + ". "
     for key, e in lb.exponents.items():
-        text += f"{column(key).label} is shown × 10^{e}. "
+        text += f"{lb.column(key).label} is shown × 10^{e}. "
     if {"vbench_quality", "vbench_semantic", "vbench_total"} & protocols.keys():
         text += ("Quality, Semantic, Total: VBench-lite scores (VBench's dimension formulas with the "
                  "backbones of the protocol table; Total = (4 × Quality + Semantic) / 5). ")
@@ -418,10 +448,10 @@ def _caption(lb: Leaderboard, runs: list[LoadedRun], have_baseline: bool) -> str
     if lb.noise_floor:
         described = []
         for f in lb.noise_floor:
-            known = f.metric in {c.key for c in COLUMNS}
-            label = column(f.metric).label if known else f.metric
+            known = f.metric in {c.key for c in lb.columns}
+            label = lb.column(f.metric).label if known else f.metric
             if known:
-                c = column(f.metric)
+                c = lb.column(f.metric)
                 d = lb.digits.get(f.metric, 2)
                 mean, std = lb.fmt(c, f.mean), (lb.fmt(c, f.std) if f.std is not None else None)
             else:

@@ -266,25 +266,36 @@ def load_clip(
     device: str = "cpu",
     quick_gelu: bool = True,
 ) -> ClipBackbone:
-    """A CLIP backbone by detector name (``shapes-clip`` or ``vit-b-32``)."""
-    if name == "shapes-clip":
-        return load_shapes_clip(weights, device=device)
-    if name in ("vit-b-32", "ViT-B-32"):
-        return load_vit_b_32(weights, quick_gelu=quick_gelu, device=device)
-    raise ValueError(f"unknown CLIP backbone {name!r}; use 'shapes-clip' or 'vit-b-32'")
+    """A CLIP backbone by its name in the ``clip backbone`` registry (``shapes-clip``,
+    ``vit-b-32``, or a plugin's); an unknown name is an error listing the registered ones."""
+    from vbench_lite.registries import CLIP_BACKBONES
+
+    model = CLIP_BACKBONES.get("vit-b-32" if name == "ViT-B-32" else name)
+    return model.load(weights, device=device, quick_gelu=quick_gelu)
 
 
-class ShapesClip:
+class ClipModel:
+    """The contract of a registered CLIP backbone: ``load`` returns a :class:`ClipBackbone`."""
+
+    @classmethod
+    def load(cls, weights: str | os.PathLike[str] | None = None, device: str = "cpu",
+             quick_gelu: bool = True) -> ClipBackbone:
+        raise NotImplementedError(f"{cls.__name__} must implement load(weights, device, quick_gelu)")
+
+
+class ShapesClip(ClipModel):
     """Embedded CLIP (open_clip small ViT + text transformer) trained on shapes frames and captions."""
 
     @classmethod
-    def load(cls, weights: str | os.PathLike[str] | None = None, device: str = "cpu") -> ClipBackbone:
+    def load(cls, weights: str | os.PathLike[str] | None = None, device: str = "cpu",
+             quick_gelu: bool = True) -> ClipBackbone:
         return load_shapes_clip(weights, device=device)
 
 
-class ViTB32:
+class ViTB32(ClipModel):
     """open_clip ViT-B-32 (real CLIPSIM protocol) from a local weights file (--clip-weights)."""
 
     @classmethod
-    def load(cls, weights: str | os.PathLike[str] | None = None, device: str = "cpu") -> ClipBackbone:
-        return load_vit_b_32(weights, device=device)
+    def load(cls, weights: str | os.PathLike[str] | None = None, device: str = "cpu",
+             quick_gelu: bool = True) -> ClipBackbone:
+        return load_vit_b_32(weights, quick_gelu=quick_gelu, device=device)

@@ -11,8 +11,7 @@ Two conventions, two metric names (never one number under two meanings):
   ``max(100 x clipsim, 0)``; the per-video scores are 100 x cosine, unclamped.
 
 Backbones (``clip_models.py``): ``shapes-clip`` (embedded default) or ``vit-b-32`` (real protocol,
-``--clip-weights PATH``). Options read from ``MetricContext.options``: ``clip_backbone``,
-``clip_weights``, ``clip_quick_gelu``.
+``--clip-weights PATH``). Settings (:class:`ClipConfig`): ``backbone``, ``weights``, ``quick_gelu``.
 """
 
 from __future__ import annotations
@@ -20,12 +19,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from vbench_lite.metrics.base import Metric, MetricContext
+from vbench_lite.metrics.base import ColumnSpec, Metric, MetricConfig, MetricContext
 from vbench_lite.metrics.clip_models import ClipBackbone, load_clip
 from vbench_lite.results import MetricResult
 from vbench_lite.video import validate
@@ -37,12 +37,22 @@ _FRAME_CACHE: OrderedDict[tuple[str, str], torch.Tensor] = OrderedDict()
 _FRAME_CACHE_SIZE = 4096  # videos; the embeddings are small ([T, D] floats)
 
 
-def clip_backbone_from_options(options: dict[str, Any], device: str = "cpu") -> ClipBackbone:
-    """The CLIP backbone the options ask for (``vit-b-32`` when ``clip_weights`` is given),
-    loaded once per process."""
-    weights = options.get("clip_weights")
-    name = options.get("clip_backbone") or ("vit-b-32" if weights else "shapes-clip")
-    quick_gelu = bool(options.get("clip_quick_gelu", True))
+@dataclass(frozen=True)
+class ClipConfig(MetricConfig):
+    """Which CLIP: ``backbone`` (a ``list clip-backbones`` name; default ``vit-b-32`` when
+    ``clip_weights`` is given, else the embedded ``shapes-clip``), its local weights file, and
+    open_clip's QuickGELU activation (OpenAI's ViT-B-32 weights were trained with it)."""
+
+    backbone: str | None = None
+    clip_weights: str | None = None
+    quick_gelu: bool = True
+
+
+def clip_backbone_for(config: ClipConfig, device: str = "cpu") -> ClipBackbone:
+    """The CLIP backbone the config asks for, loaded once per process."""
+    weights = config.clip_weights
+    name = config.backbone or ("vit-b-32" if weights else "shapes-clip")
+    quick_gelu = config.quick_gelu
     key = (name, str(weights), device, quick_gelu)
     if key not in _BACKBONES:
         _BACKBONES[key] = load_clip(name, weights, device=device, quick_gelu=quick_gelu)
@@ -114,16 +124,22 @@ class CLIPSIM(Metric):
     scale: ClassVar[float] = 1.0
     clamp_at_zero: ClassVar[bool] = False
     score: ClassVar[str] = "mean over frames of raw cosine(image, text), mean over videos (no x100, no clip)"
+    config_class: ClassVar[type[MetricConfig]] = ClipConfig
+    config: ClipConfig
+    columns: ClassVar[tuple[ColumnSpec, ...]] = (ColumnSpec("clipsim", "CLIPSIM", digits=3, group="VBench-lite", order=30),)
+
+    def identity(self, ctx: MetricContext) -> dict[str, Any]:
+        return {"clip": clip_backbone_for(self.config, ctx.device).protocol()}
 
     def per_video(self, videos: torch.Tensor, items: list[Any], ctx: MetricContext) -> dict[str, np.ndarray]:
-        backbone = clip_backbone_from_options(ctx.options, ctx.device)
+        backbone = clip_backbone_for(self.config, ctx.device)
         return {self.name: self.scale * clipsim_scores(videos, [it.prompt for it in items], backbone)}
 
     def aggregate(self, per_video: dict[str, np.ndarray], items: list[Any], ctx: MetricContext) -> list[MetricResult]:
         scores = per_video[self.name]
         if scores.size == 0:
             raise ValueError(f"{self.name} has no videos to aggregate")
-        backbone = clip_backbone_from_options(ctx.options, ctx.device)
+        backbone = clip_backbone_for(self.config, ctx.device)
         mean, sem = mean_and_sem(scores)
         protocol = {**backbone.protocol(), "score": self.score, "num_videos": int(scores.size)}
         details: dict[str, Any] = {"std": "standard error of the mean over videos"}
@@ -140,5 +156,6 @@ class CLIPScore(CLIPSIM):
     name: ClassVar[str] = "clipscore"
     scale: ClassVar[float] = 100.0
     clamp_at_zero: ClassVar[bool] = True
+    columns: ClassVar[tuple[ColumnSpec, ...]] = ()  # CLIPSIM's measurement in another convention: not a column
     score: ClassVar[str] = ("torchmetrics CLIPScore: 100 x cosine(image, text) per frame, mean over all frames "
                             "of all videos, clamped at 0 after the mean")

@@ -7,16 +7,16 @@ Exactness rules (so batch size, order and sharding leave every digit unchanged):
 - the accumulators, which have no index, sort feature rows into a canonical (lexicographic)
   order before reducing, so the order of ``update`` calls cannot change a floating-point sum.
 
-Options the harness metrics read from ``MetricContext.options`` (all recorded in the protocol):
-``detector`` (default: ``shapes-video`` on the shapes suite, else ``i3d``), ``detector_weights``
-(a local file), ``covariance`` (``unbiased`` or ``stylegan-v``; default: the detector's reference
-convention, ``FeatureDetector.covariance``: StyleGAN-V's for ``i3d``), ``reference_num`` (reference
-videos used, default the whole split), ``reference_videos`` (a folder of real videos instead of
-the suite's reference split, ``--reference DIR``) read by ``reference_frame_sampling`` (``first``,
-``middle`` or ``stride:K``; default ``first``), ``reference_stats`` (a statistics file,
-``--reference-stats FILE``; a bare mean/covariance file with ``reference_stats_protocol``),
-``fvd_bootstrap`` (resamples, default 100; 0 disables),
-``kvd_subsets`` / ``kvd_subset_size`` (default 100 / 1000).
+Settings (:class:`FVDConfig`, :class:`KVDConfig`, in the run spec; all recorded in the protocol):
+``detector`` (default: the suite's ``default_detector``: ``shapes-video`` on the shapes suite,
+``i3d`` elsewhere), ``detector_weights`` (a local file), ``covariance`` (``unbiased`` or
+``stylegan-v``; default: the detector's reference convention, ``FeatureDetector.covariance``:
+StyleGAN-V's for ``i3d``), ``reference_num`` (reference videos used, default the whole split),
+``reference_videos`` (a folder of real videos instead of the suite's reference split,
+``--reference DIR``) read by ``reference_frame_sampling`` (``first``, ``middle`` or ``stride:K``;
+default ``first``), ``reference_stats`` (a statistics file, ``--reference-stats FILE``; a bare
+mean/covariance file with ``reference_stats_protocol``), FVD's ``bootstrap`` (resamples, default
+100; 0 disables), KVD's ``subsets`` / ``subset_size`` (default 100 / 1000).
 """
 
 from __future__ import annotations
@@ -24,13 +24,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from vbench_lite.metrics.base import Metric, MetricContext, UnsupportedInput
+from vbench_lite.metrics.base import ColumnSpec, Metric, MetricConfig, MetricContext, UnsupportedInput
 from vbench_lite.metrics.frechet import (
     COVARIANCE_DESCRIPTIONS,
     check_features,
@@ -43,8 +44,48 @@ from vbench_lite.results import MetricResult
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DETECTORS = {"shapes": "shapes-video"}  # suite -> detector; any other suite: i3d
 BOOTSTRAP_RESAMPLES = 100
+
+
+@dataclass(frozen=True)
+class DistributionConfig(MetricConfig):
+    """The feature detector and the reference FVD and KVD compare against."""
+
+    detector: str | None = None  # None: the suite's default detector
+    detector_weights: str | None = None  # a local weights file (i3d: StyleGAN-V's i3d_torchscript.pt)
+    covariance: str | None = None  # None: the detector's reference convention
+    reference_num: int | None = None  # None: the suite's whole reference split
+    reference_videos: str | None = None  # a folder of real videos instead of the suite's reference split
+    reference_frame_sampling: str | None = None  # first | middle | stride:K, of each reference video
+    reference_stats: str | None = None  # a reference statistics file (stats --videos DIR --out FILE)
+    reference_stats_protocol: str | None = None  # the protocol of a bare mean/covariance statistics file
+
+    def __post_init__(self) -> None:
+        if self.reference_num is not None and self.reference_num < 2:
+            raise ValueError(f"reference_num must be at least 2, got {self.reference_num}")
+        if self.covariance not in (None, "unbiased", "stylegan-v"):
+            raise ValueError(f"unknown covariance {self.covariance!r}; use unbiased or stylegan-v")
+
+
+@dataclass(frozen=True)
+class FVDConfig(DistributionConfig):
+    bootstrap: int = BOOTSTRAP_RESAMPLES  # resamples of the bootstrap std; 0: none
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.bootstrap < 0:
+            raise ValueError(f"bootstrap must be >= 0, got {self.bootstrap}")
+
+
+@dataclass(frozen=True)
+class KVDConfig(DistributionConfig):
+    subsets: int = DEFAULT_SUBSETS
+    subset_size: int = DEFAULT_SUBSET_SIZE
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.subsets < 1 or self.subset_size < 2:
+            raise ValueError(f"KVD needs subsets >= 1 and subset_size >= 2, got {self.subsets} and {self.subset_size}")
 BOOTSTRAP_SEED = 0
 
 
@@ -155,20 +196,31 @@ def reference_fingerprint(ref: Any) -> dict[str, Any]:
 class _DistributionMetric(Metric):
     higher_is_better: ClassVar[bool] = False
     needs: ClassVar[frozenset[str]] = frozenset({"reference"})
+    config_class: ClassVar[type[MetricConfig]] = DistributionConfig
+    config: DistributionConfig
 
-    def __init__(self) -> None:
+    def __init__(self, config: MetricConfig | None = None) -> None:
+        super().__init__(config)
         self._detectors: dict[tuple[str, str | None, str], Any] = {}
+
+    def detector_name(self, ctx: MetricContext) -> str:
+        """The configured detector, else the one the suite declares (StyleGAN-V's I3D without a suite)."""
+        from vbench_lite.suites.base import Suite
+
+        return self.config.detector or (ctx.suite if ctx.suite is not None else Suite).default_detector
 
     def detector(self, ctx: MetricContext) -> Any:
         from vbench_lite.metrics.detectors import load_detector
 
-        suite = getattr(ctx.suite, "name", None)
-        name = ctx.options.get("detector") or DEFAULT_DETECTORS.get(suite or "", "i3d")
-        weights = ctx.options.get("detector_weights")
+        name = self.detector_name(ctx)
+        weights = self.config.detector_weights
         key = (name, weights, ctx.device)
         if key not in self._detectors:
             self._detectors[key] = load_detector(name, weights=weights, device=ctx.device)
         return self._detectors[key]
+
+    def identity(self, ctx: MetricContext) -> dict[str, Any]:
+        return {"detector": self.detector(ctx).protocol()}  # name, weights SHA-256, preprocessing, frames
 
     def per_video(self, videos: torch.Tensor, items: list, ctx: MetricContext) -> dict[str, np.ndarray]:
         self.check_reference(ctx)  # before any detector is loaded: a skip, not a missing-weights error
@@ -183,7 +235,7 @@ class _DistributionMetric(Metric):
         """Real videos to compare against exist: the user's (folder or statistics file) or the suite's
         reference split. A prompt list has none: the metric is then unsupported (skipped with this
         reason when not asked for by name), never 0."""
-        if ctx.options.get("reference_videos") or ctx.options.get("reference_stats"):
+        if self.config.reference_videos or self.config.reference_stats:
             return
         if ctx.suite is None or not ctx.suite.has_reference:
             where = f"suite {ctx.suite.name!r} has no reference split" if ctx.suite is not None else "no suite is given"
@@ -198,16 +250,16 @@ class _DistributionMetric(Metric):
 
         self.check_reference(ctx)
         det = self.detector(ctx)
-        asked_cov = ctx.options.get("covariance")
+        asked_cov = self.config.covariance
         cov = asked_cov or getattr(det, "covariance", "unbiased")
-        sampling = ctx.options.get("reference_frame_sampling")
-        if ctx.options.get("reference_stats"):
-            return load_stats_file(ctx.options["reference_stats"], det, sampling=sampling, covariance=asked_cov,
-                                   declared_protocol=ctx.options.get("reference_stats_protocol"))
-        if ctx.options.get("reference_videos"):
-            return folder_reference_stats(ctx.options["reference_videos"], det, sampling=sampling or "first",
+        sampling = self.config.reference_frame_sampling
+        if self.config.reference_stats:
+            return load_stats_file(self.config.reference_stats, det, sampling=sampling, covariance=asked_cov,
+                                   declared_protocol=self.config.reference_stats_protocol)
+        if self.config.reference_videos:
+            return folder_reference_stats(self.config.reference_videos, det, sampling=sampling or "first",
                                           covariance=cov)
-        return suite_reference_stats(ctx.suite, det, num=ctx.options.get("reference_num"), covariance=cov,
+        return suite_reference_stats(ctx.suite, det, num=self.config.reference_num, covariance=cov,
                                      resolution=ctx.resolution)
 
     def _setup(
@@ -234,7 +286,8 @@ class _DistributionMetric(Metric):
 
     @staticmethod
     def _input_size(det: Any) -> int | str:
-        return {"shapes-video": 32, "i3d": 224}.get(det.name, "detector-defined")
+        size = getattr(det, "input_size", None)  # declared by the detector (FeatureDetector.input_size)
+        return "detector-defined" if size is None else size
 
 
 class FVD(_DistributionMetric):
@@ -242,15 +295,19 @@ class FVD(_DistributionMetric):
 
     name: ClassVar[str] = "fvd"
     version: ClassVar[str] = "1"
+    config_class: ClassVar[type[MetricConfig]] = FVDConfig
+    config: FVDConfig
+    columns: ClassVar[tuple[ColumnSpec, ...]] = (
+        ColumnSpec("fvd", "FVD", digits=1, show_std=True, group="Distribution", order=10),)
 
     def aggregate(self, per_video: dict[str, np.ndarray], items: list, ctx: MetricContext) -> list[MetricResult]:
         det, feats, ref, protocol, fingerprint = self._setup(per_video, ctx)
         cov = protocol["covariance"]
         value = frechet_distance(*gaussian_statistics(feats, cov), ref.mu, ref.sigma)
-        resamples = int(ctx.options.get("fvd_bootstrap", BOOTSTRAP_RESAMPLES))
+        resamples = self.config.bootstrap
         protocol["covariance_description"] = COVARIANCE_DESCRIPTIONS[cov]
         details: dict[str, Any] = {"bootstrap_resamples": resamples, "bootstrap_seed": BOOTSTRAP_SEED,
-                                   "covariance_chosen_by": "option" if ctx.options.get("covariance")
+                                   "covariance_chosen_by": "option" if self.config.covariance
                                    else f"the {det.name} detector's reference convention"}
         std = None
         if resamples > 0:
@@ -271,11 +328,14 @@ class KVD(_DistributionMetric):
 
     name: ClassVar[str] = "kvd"
     version: ClassVar[str] = "1"
+    config_class: ClassVar[type[MetricConfig]] = KVDConfig
+    config: KVDConfig
+    columns: ClassVar[tuple[ColumnSpec, ...]] = (
+        ColumnSpec("kvd", "KVD", show_std=True, rescale=True, group="Distribution", order=20),)
 
     def aggregate(self, per_video: dict[str, np.ndarray], items: list, ctx: MetricContext) -> list[MetricResult]:
         det, feats, ref, protocol, fingerprint = self._setup(per_video, ctx)
-        subsets = int(ctx.options.get("kvd_subsets", DEFAULT_SUBSETS))
-        size = int(ctx.options.get("kvd_subset_size", DEFAULT_SUBSET_SIZE))
+        subsets, size = self.config.subsets, self.config.subset_size
         from vbench_lite.metrics.reference_videos import require_features
 
         mean, std = kernel_distance(feats, require_features(ref, self.name).astype(np.float64), subsets, size, seed=0)

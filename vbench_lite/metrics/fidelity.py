@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from vbench_lite.metrics.base import REFERENCE_METHOD_NEED, Metric, MetricContext
+from vbench_lite.metrics.base import REFERENCE_METHOD_NEED, ColumnSpec, Metric, MetricConfig, MetricContext
 from vbench_lite.results import MetricResult
 from vbench_lite.video import validate
 
@@ -91,6 +92,11 @@ def lpips_per_frame(videos: torch.Tensor, baseline: torch.Tensor, net: Any) -> t
     return out.reshape(videos.shape[:2])
 
 
+@dataclass(frozen=True)
+class FidelityConfig(MetricConfig):
+    lpips_weights: str | None = None  # torchmetrics' LPIPS AlexNet weights file; None: no LPIPS
+
+
 class Fidelity(Metric):
     """Fidelity to the reference method's video of the same prompt and seed: PSNR, SSIM (, LPIPS)."""
 
@@ -98,6 +104,12 @@ class Fidelity(Metric):
     version: ClassVar[str] = "1"
     higher_is_better: ClassVar[bool] = True
     needs: ClassVar[frozenset[str]] = frozenset({REFERENCE_METHOD_NEED})
+    config_class: ClassVar[type[MetricConfig]] = FidelityConfig
+    config: FidelityConfig
+    columns: ClassVar[tuple[ColumnSpec, ...]] = (
+        ColumnSpec("fidelity_psnr", "PSNR", key="psnr", digits=2, vs_reference=True, group="Fidelity", order=50),
+        ColumnSpec("fidelity_ssim", "SSIM", key="ssim", digits=3, vs_reference=True, group="Fidelity", order=51),
+    )
 
     def per_video(self, videos: torch.Tensor, items: list[Any], ctx: MetricContext) -> dict[str, np.ndarray]:
         if ctx.reference_method_videos is None:
@@ -108,8 +120,8 @@ class Fidelity(Metric):
             "fidelity_psnr": psnr_per_frame(videos, baseline).mean(dim=1).numpy(),
             "fidelity_ssim": ssim_per_frame(videos, baseline).mean(dim=1).numpy(),
         }
-        if ctx.options.get("lpips_weights"):
-            net = load_lpips(ctx.options["lpips_weights"])
+        if self.config.lpips_weights:
+            net = load_lpips(self.config.lpips_weights)
             out["fidelity_lpips"] = lpips_per_frame(videos, baseline, net).mean(dim=1).numpy()
         return out
 
@@ -136,7 +148,7 @@ class Fidelity(Metric):
         ))
         if "fidelity_lpips" in per_video:
             mean, sem = mean_and_sem(per_video["fidelity_lpips"])
-            net = load_lpips(ctx.options["lpips_weights"])
+            net = load_lpips(self.config.lpips_weights)
             results.append(MetricResult(
                 name="fidelity_lpips", version=self.version, value=mean, higher_is_better=False, std=sem,
                 protocol={**base, "metric": "LPIPS AlexNet (torchmetrics _LPIPS)", "weights_sha256": net.sha256},

@@ -26,11 +26,10 @@ from typing import Any
 import torch
 
 from vbench_lite.env import capture_env
-from vbench_lite.metrics.base import Metric, MetricContext
+from vbench_lite.metrics.base import Metric, MetricConfig, MetricContext
 from vbench_lite.pipeline.generation import video_sha256
 from vbench_lite.pipeline.runner import RunOutput, resolve_metrics
 from vbench_lite.pipeline.scoring import score
-from vbench_lite.registries import METRICS
 from vbench_lite.results import RunResult, SampleRow, write_samples
 from vbench_lite.run_folder import RunFolder
 from vbench_lite.spec import canonical_json, sha256_text
@@ -108,7 +107,8 @@ def check_frame_options(frames: int | None, sampling: str | None) -> str:
     return sampling
 
 
-def select_metrics(names: tuple[str, ...] | None, available: set[str], no_prompts: str = "") -> list[Metric]:
+def select_metrics(names: tuple[str, ...] | None, available: set[str], no_prompts: str = "",
+                   configs: dict[str, MetricConfig] | None = None) -> list[Metric]:
     """The requested metrics (all whose inputs are available when none are named).
 
     ``no_prompts`` is why there are no prompts: a metric needing them is then an error asking for
@@ -119,7 +119,7 @@ def select_metrics(names: tuple[str, ...] | None, available: set[str], no_prompt
                           "or leave it out with --metrics")
 
     if names:
-        metrics = resolve_metrics(names)
+        metrics = resolve_metrics(names, configs)
         for m in metrics:
             if "prompts" in m.needs and "prompts" not in available and no_prompts:
                 raise prompts_error(m)
@@ -131,7 +131,7 @@ def select_metrics(names: tuple[str, ...] | None, available: set[str], no_prompt
                 )
         return metrics
     possible = available | ({"prompts"} if no_prompts else set())
-    chosen = [m for m in (METRICS.build(n) for n in METRICS.names()) if set(m.needs) <= possible]
+    chosen = [m for m in resolve_metrics(None, configs) if set(m.needs) <= possible]
     for m in chosen:
         if "prompts" in m.needs and "prompts" not in available:
             raise prompts_error(m)
@@ -163,7 +163,7 @@ def evaluate_folder(
     out: str | Path | None = None,
     device: str = "cpu",
     batch_size: int = 16,
-    options: dict[str, Any] | None = None,
+    metric_configs: dict[str, MetricConfig] | None = None,
     progress: bool = True,
     frames: int | None = None,
     frame_sampling: str | None = None,
@@ -171,10 +171,12 @@ def evaluate_folder(
     files = list_videos(videos_dir)
     sampling = check_frame_options(frames, frame_sampling)
     prompts, prompt_source = prompts_for(files, prompts_file)
-    opts = options or {}
-    has_reference = bool(opts.get("reference_videos") or opts.get("reference_stats")) or bool(suite)
+    configs = dict(metric_configs or {})
+    has_reference = any(getattr(c, "reference_videos", None) or getattr(c, "reference_stats", None)
+                        for c in configs.values()) or bool(suite)
     available = ({"prompts"} if prompts is not None else set()) | ({"reference"} if has_reference else set())
-    chosen = select_metrics(metrics, available, no_prompts="" if prompts is not None else prompt_source)
+    chosen = select_metrics(metrics, available, no_prompts="" if prompts is not None else prompt_source,
+                            configs=configs)
     suite_obj = build_suite(suite) if suite else None
     spec: dict[str, Any] = {
         "videos": str(Path(videos_dir).resolve()),
@@ -183,6 +185,8 @@ def evaluate_folder(
         "suite": suite,
         "frame_sampling": sampling,
     }
+    if configs:  # recorded (and hashed) when given, so runs without settings keep their spec's form
+        spec["metric_configs"] = {n: c.to_dict() for n, c in sorted(configs.items())}
     # an unusable --out or --name fails here, before any video is read
     folder = RunFolder(out, suite or "external", name, sha256_text(canonical_json(spec))) if out is not None else None
     run_dir = None
@@ -191,7 +195,7 @@ def evaluate_folder(
         texts = prompts if prompts is not None else [""] * len(files)
         # seed -1: the seed of an external video is unknown
         items = [VideoItem(index=i, prompt=p, seed=-1) for i, p in enumerate(texts)]
-        ctx = MetricContext(suite=suite_obj, device=device, batch_size=batch_size, options=dict(options or {}))
+        ctx = MetricContext(suite=suite_obj, device=device, batch_size=batch_size)
         skipped: dict[str, str] = {}
         results, scores = score(chosen, videos, items, ctx, progress=progress,
                                 skipped=None if metrics else skipped)

@@ -20,6 +20,7 @@ import torch
 from tqdm.auto import tqdm
 
 from vbench_lite import __version__
+from vbench_lite.fingerprint import source_fingerprint
 from vbench_lite.fsutil import cache_dir, read_cache_bytes, write_cache_bytes
 from vbench_lite.method import MethodAdapter
 from vbench_lite.pipeline.distributed import Dist
@@ -31,11 +32,14 @@ logger = logging.getLogger(__name__)
 
 
 def method_key(adapter: MethodAdapter, info: dict[str, Any], gen: GenerationSpec) -> str:
-    """Cache key of everything a method's videos depend on (not the git commit)."""
+    """Cache key of everything a method's videos depend on: its identity (name, version, weights),
+    the generation settings and the fingerprint of its package's source (not the git commit), so
+    changed method code never serves videos or profiles cached from the old code."""
     ident = {
         "method": adapter.full_name,
         "method_version": adapter.version,
         "weights_sha256": info.get("weights_sha256"),
+        "source_sha256": source_fingerprint(adapter),
         "generation": gen,
         "vbench_lite": __version__,
     }

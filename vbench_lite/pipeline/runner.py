@@ -20,7 +20,7 @@ from vbench_lite.cost import CostProfile, ProfileSchemaError
 from vbench_lite.env import capture_env
 from vbench_lite.fsutil import cache_dir, read_cache_json, write_cache_json
 from vbench_lite.method import MethodAdapter
-from vbench_lite.metrics.base import REFERENCE_METHOD_NEED, Metric, MetricContext, UnsupportedInput
+from vbench_lite.metrics.base import REFERENCE_METHOD_NEED, Metric, MetricConfig, MetricContext, UnsupportedInput
 from vbench_lite.pipeline.distributed import Dist
 from vbench_lite.pipeline.generation import generate_videos, method_key, video_sha256
 from vbench_lite.pipeline.scoring import score
@@ -43,10 +43,17 @@ class RunOutput:
     run_dir: Path | None = None
 
 
-def resolve_metrics(names: tuple[str, ...] | list[str] | None) -> list[Metric]:
-    """Metric instances by name (all registered metrics when ``names`` is empty)."""
+def resolve_metrics(
+    names: tuple[str, ...] | list[str] | None, configs: dict[str, MetricConfig] | None = None
+) -> list[Metric]:
+    """Metric instances by name (all registered metrics when ``names`` is empty), each built with
+    its settings from ``configs`` (its defaults when it has none there). Settings of a metric that
+    is not registered are an error (did you mean ...); of one not chosen, ignored."""
+    configs = dict(configs or {})
+    for n in configs:
+        METRICS.entry(n)
     chosen = list(names) if names else METRICS.names()
-    return [METRICS.build(n) for n in chosen]
+    return [METRICS.build(n, config=configs[n]) if n in configs else METRICS.build(n) for n in chosen]
 
 
 def is_eligible(spec: RunSpec, suite: Suite) -> bool:
@@ -99,7 +106,6 @@ def run(
     *,
     out: str | Path | None = None,
     adapter: MethodAdapter | None = None,
-    options: dict[str, Any] | None = None,
     use_cache: bool = True,
     progress: bool = True,
     write_videos: bool = True,
@@ -110,7 +116,7 @@ def run(
     items = suite.items(spec.split, spec.num_videos, spec.seed_offset)
     if adapter is None:
         adapter = METHODS.build(spec.method, variant=spec.variant)
-    metrics = resolve_metrics(spec.metrics)
+    metrics = resolve_metrics(spec.metrics, dict(spec.metric_configs))
     skipped: dict[str, str] = {}
     if not spec.metrics and spec.reference_method is None:  # default metrics: those a run can score
         for m in [m for m in metrics if REFERENCE_METHOD_NEED in m.needs]:
@@ -124,7 +130,7 @@ def run(
     try:
         # What the metrics compare against is loaded first: a reference statistics file of another
         # protocol, or a reference folder with a short clip, fails before any video is generated.
-        early = MetricContext(suite=suite, device=spec.device, batch_size=spec.batch_size, options=dict(options or {}))
+        early = MetricContext(suite=suite, device=spec.device, batch_size=spec.batch_size)
         for m in list(metrics):
             try:
                 m.prepare(early)
@@ -153,7 +159,6 @@ def run(
             batch_size=spec.batch_size,
             reference_method_videos=reference_provider(spec, ref) if needs_reference and ref else None,
             reference_method=spec.reference_method,
-            options=dict(options or {}),
             resolution=spec.generation.resolution,
         )
         # per-video fidelity scores depend on the reference's weights: key them by its identity
@@ -220,13 +225,18 @@ def cached_profile(
 ) -> CostProfile | None:
     """The method's cost profile, cached by method identity (and its reference's), profile options
     and machine. With a loaded ``reference`` the batch latency is paired with it."""
+    from vbench_lite.fingerprint import package_fingerprint as package_source
     from vbench_lite.profile import profile_method
+    from vbench_lite.profile.method_profile import PROFILER_VERSION
 
     env = capture_env(spec.device)
     key = sha256_text(
         canonical_json(
             {
                 "method": method_key(adapter, info, spec.generation),
+                # the profiler: its declared version and its source (a change to how FLOPs are
+                # counted recomputes every profile)
+                "profiler": [PROFILER_VERSION, package_source("vbench_lite.profile")],
                 "reference": method_key(reference.adapter, reference.info, spec.generation) if reference else None,
                 "options": spec.profile,
                 "cpu": env["cpu"],
@@ -262,7 +272,7 @@ def evaluate_method(
     device: str = "cpu",
     profile: bool = False,
     out: str | Path | None = None,
-    options: dict[str, Any] | None = None,
+    metric_configs: dict[str, MetricConfig] | None = None,
     progress: bool = False,
 ) -> RunResult:
     """Evaluate a method (by name or an adapter instance) on a suite split; shares the run cache.
@@ -279,9 +289,9 @@ def evaluate_method(
         spec = RunSpec(method=adapter.name, variant=adapter.variant, suite=suite, split=split,
                        num_videos=num_videos, metrics=tuple(metrics or ()), device=device,
                        **({"generation": gen, "reference_method": None} if gen is not None else {}),
-                       profile=ProfileOptions(enabled=profile))
+                       profile=ProfileOptions(enabled=profile), metric_configs=dict(metric_configs or {}))
     else:
         spec = RunSpec.for_method(method_or_name, suite=suite, split=split, num_videos=num_videos,
                                   metrics=tuple(metrics or ()), device=device,
-                                  profile=ProfileOptions(enabled=profile))
-    return run(spec, out=out, adapter=adapter, options=options, progress=progress).result
+                                  profile=ProfileOptions(enabled=profile), metric_configs=dict(metric_configs or {}))
+    return run(spec, out=out, adapter=adapter, progress=progress).result

@@ -1,7 +1,9 @@
 """Scoring: per-video metric work on canonical micro-batches, one reduction in index order.
 
-Per-video arrays are cached by content (metric name and version, options, the SHA-256 of every
-network weights file a metric may load, the batch's prompts, seeds and video bytes), so a repeated run recomputes nothing but the cheap reductions. The
+Per-video arrays are cached by content: the metric's identity (name, version, the fingerprint of
+its code, its config, the SHA-256 of the weight files the config names, and the protocols of the
+networks it runs, :meth:`Metric.identity`) and the batch's prompts, seeds and video bytes, so a
+repeated run recomputes nothing but the cheap reductions. The
 reduction always sees every video's arrays concatenated in index order, whatever the batch size,
 sharding or world size.
 """
@@ -12,7 +14,6 @@ import functools
 import hashlib
 import io
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import torch
 from tqdm.auto import tqdm
 
 from vbench_lite import __version__
+from vbench_lite.fingerprint import source_fingerprint
 from vbench_lite.fsutil import cache_dir, read_cache_bytes, sha256_file, write_cache_bytes
 from vbench_lite.metrics.base import Metric, MetricContext, UnsupportedInput
 from vbench_lite.pipeline.distributed import Dist
@@ -30,10 +32,6 @@ from vbench_lite.spec import canonical_json, sha256_text
 from vbench_lite.suites.base import VideoItem
 
 logger = logging.getLogger(__name__)
-
-
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin", ".ckpt")
 
 
 @functools.cache
@@ -46,29 +44,24 @@ def _sha(path: Path) -> str:
     return _file_sha(str(path.resolve()), st.st_size, st.st_mtime_ns)
 
 
-def weights_fingerprint(options: dict[str, Any]) -> dict[str, str]:
-    """SHA-256 of every weights file a metric may load: the shipped detectors and CLIP models, files
-    named by the options, and the files in ``$VBENCH_LITE_WEIGHTS``. Cached per-video scores of
-    other weights are never reused (coarse: a new shapes-clip also re-scores FVD, which is cheap)."""
-    files = [p for p in ASSETS.iterdir() if p.suffix in WEIGHT_SUFFIXES] if ASSETS.is_dir() else []
-    files += [Path(v) for v in options.values() if isinstance(v, (str, os.PathLike)) and Path(v).is_file()]
-    folder = os.environ.get("VBENCH_LITE_WEIGHTS")
-    if folder and Path(folder).is_dir():
-        files += [p for p in Path(folder).iterdir() if p.is_file() and p.suffix in WEIGHT_SUFFIXES]
-    return {str(p): _sha(p) for p in sorted(set(files))}
-
-
-def _metric_key(metric: Metric, ctx: MetricContext, salt: str) -> str:
-    ident = {
+def metric_identity(metric: Metric, ctx: MetricContext, salt: str = "") -> dict[str, Any]:
+    """Everything a metric's per-video arrays depend on besides the videos (the cache key's input)."""
+    config = metric.config
+    return {
         "metric": metric.name,
         "version": metric.version,
         "class": f"{type(metric).__module__}.{type(metric).__qualname__}",
-        "options": ctx.options,
-        "weights": weights_fingerprint(ctx.options),
-        "salt": salt,
+        "source_sha256": source_fingerprint(metric),
+        "config": config.to_dict(),
+        "weights": {k: _sha(Path(v)) for k, v in config.weight_files().items() if Path(v).is_file()},
+        "networks": metric.identity(ctx),
+        "salt": salt,  # e.g. the reference method's identity (fidelity)
         "vbench_lite": __version__,
     }
-    return sha256_text(canonical_json(ident))
+
+
+def _metric_key(metric: Metric, ctx: MetricContext, salt: str) -> str:
+    return sha256_text(canonical_json(metric_identity(metric, ctx, salt)))
 
 
 def _batch_key(batch: list[VideoItem], videos: torch.Tensor) -> str:

@@ -34,6 +34,9 @@ class Suite(abc.ABC):
     frames: ClassVar[int] = 16
     resolution: ClassVar[int] = 32
     fps: ClassVar[int] = 8
+    # The FVD/KVD feature detector of this suite's numbers unless a run names another: StyleGAN-V's
+    # I3D, the field's standard; a suite with a detector trained on its own domain declares that one.
+    default_detector: ClassVar[str] = "i3d"
 
     @property
     def has_reference(self) -> bool:

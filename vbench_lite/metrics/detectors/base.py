@@ -29,6 +29,9 @@ class FeatureDetector(abc.ABC):
     name: ClassVar[str] = ""
     feature_dim: ClassVar[int] = 0
     num_frames: ClassVar[int] = 16
+    # Frame size the network sees after its preprocessing (recorded in the FVD/KVD protocol);
+    # None: set by the detector's own code, recorded as "detector-defined".
+    input_size: ClassVar[int | None] = None
     input_convention: ClassVar[str] = "uint8 [B, T, 3, H, W] RGB"
     preprocessing: ClassVar[str] = ""
     # The covariance convention of FVD with this detector when none is asked for: the one of the

@@ -42,6 +42,7 @@ class I3DDetector(FeatureDetector):
     name: ClassVar[str] = "i3d"
     feature_dim: ClassVar[int] = 400
     num_frames: ClassVar[int] = 16
+    input_size: ClassVar[int | None] = 224  # StyleGAN-V resizes every frame to 224 x 224
     input_convention: ClassVar[str] = "uint8 [B, 16, 3, H, W] RGB, passed as uint8 [B, 3, 16, H, W]"
     preprocessing: ClassVar[str] = (
         "none by vbench_lite; the TorchScript module is called with rescale=True (x/255*2-1), "

@@ -107,6 +107,7 @@ class ShapesVideoDetector(FeatureDetector):
     name: ClassVar[str] = "shapes-video"
     feature_dim: ClassVar[int] = FEATURE_DIM
     num_frames: ClassVar[int] = NUM_FRAMES
+    input_size: ClassVar[int | None] = 32  # the shapes suite's frames, taken as they are
     input_convention: ClassVar[str] = "uint8 [B, 16, 3, H, W] RGB"
     preprocessing: ClassVar[str] = (
         "resize to 32x32 (bilinear, antialiased, round to uint8) unless already 32x32; "

@@ -46,12 +46,12 @@ def degenerate_videos(videos: torch.Tensor, seed: int = 0) -> torch.Tensor:
 
 def calibrate(num: int = 256, out: str | Path | None = None, batch: int = 64) -> dict[str, Any]:
     from vbench_lite.metrics.vbench.aggregate import CALIBRATED_FILE
-    from vbench_lite.metrics.vbench.metric import backbones_from_options, score_videos
+    from vbench_lite.metrics.vbench.metric import VBenchConfig, backbones_for, score_videos
     from vbench_lite.suites.shapes import ShapesSuite
 
     suite = ShapesSuite()
     items = suite.items("reference", num)
-    bb = backbones_from_options({}, "cpu")
+    bb = backbones_for(VBenchConfig(), "cpu")
     dims = CALIBRATED + REPORTED
     ref: dict[str, list[np.ndarray]] = {d: [] for d in dims}
     deg: dict[str, list[np.ndarray]] = {d: [] for d in dims}

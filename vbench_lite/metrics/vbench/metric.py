@@ -1,31 +1,31 @@
 """The harness metric ``vbench``: every VBench-lite dimension per video, then one result per
 dimension plus Quality, Semantic and Total.
 
-Options (``MetricContext.options``):
-- ``vbench_protocol``: ``embedded`` (default; shapes-clip object / masked-background features,
+Settings (:class:`VBenchConfig`, in the run spec):
+- ``protocol``: ``embedded`` (default; shapes-clip object / masked-background features,
   Farneback flow and interpolation) or ``real`` (DINO ViT-B/16 from ``dino_weights``, CLIP
   ViT-B/32 from ``clip_weights``, RAFT from ``raft_weights``);
 - ``amt_weights``: AMT-S weights (VBench's ``amt-s.pth``) for motion smoothness, VBench's
   interpolator (network code from the optional ``vbench`` package); without it motion smoothness
   uses the Farneback midpoint warp, recorded as such (with the shapes-calibrated constants on
   the embedded protocol, VBench's AMT-S constants marked "applied to farneback" on the real one);
-- ``clip_backbone`` / ``clip_weights``: the CLIP of overall consistency (as CLIPSIM);
+- ``clip_backbone`` / ``clip_weights`` / ``clip_quick_gelu``: the CLIP of overall consistency (as CLIPSIM);
 - ``shapes_video_weights``: the shapes-video detector for object class (default: shipped);
 - ``fps``: frame rate of the videos when no suite says it (dynamic degree samples ~8 fps);
-- ``vbench_dimensions``: a subset of dimensions to compute.
+- ``dimensions``: a subset of dimensions to compute.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from vbench_lite.metrics.base import Metric, MetricContext, UnsupportedInput
+from vbench_lite.metrics.base import ColumnSpec, Metric, MetricConfig, MetricContext, UnsupportedInput
 from vbench_lite.metrics.clip_models import ClipBackbone
 from vbench_lite.metrics.vbench import aggregate as agg
 from vbench_lite.metrics.vbench import quality, semantic
@@ -36,6 +36,34 @@ logger = logging.getLogger(__name__)
 
 PROTOCOLS = ("embedded", "real")
 _CACHE: dict[tuple[Any, ...], Backbones] = {}
+
+
+@dataclass(frozen=True)
+class VBenchConfig(MetricConfig):
+    """VBench-lite's protocol, its networks' local weight files, and the dimensions to compute."""
+
+    protocol: str = "embedded"
+    dino_weights: str | None = None
+    clip_weights: str | None = None
+    raft_weights: str | None = None
+    amt_weights: str | None = None
+    shapes_video_weights: str | None = None
+    clip_backbone: str | None = None
+    clip_quick_gelu: bool = True
+    fps: float | None = None  # None: the suite's frame rate (8 without a suite)
+    dimensions: tuple[str, ...] | None = None  # None: every dimension
+
+    def __post_init__(self) -> None:
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"unknown vbench_protocol {self.protocol!r}; use 'embedded' or 'real'")
+        if self.dimensions is not None:
+            object.__setattr__(self, "dimensions", tuple(self.dimensions))
+
+    @property
+    def clip(self) -> Any:
+        from vbench_lite.metrics.clipsim import ClipConfig
+
+        return ClipConfig(backbone=self.clip_backbone, clip_weights=self.clip_weights, quick_gelu=self.clip_quick_gelu)
 
 
 @dataclass
@@ -50,7 +78,7 @@ class Backbones:
     interpolator: Any
     ids: dict[str, str]
     detector: Any = None
-    options: dict[str, Any] = field(default_factory=dict)
+    shapes_video_weights: str | None = None
 
     def describe(self, dimension: str) -> dict[str, Any]:
         if dimension == "subject_consistency":
@@ -70,9 +98,10 @@ class Backbones:
         return {"measurement": "exact, from pixels (solid shapes backgrounds)"}
 
 
-def backbones_from_options(options: dict[str, Any], device: str = "cpu") -> Backbones:
+def backbones_for(config: VBenchConfig, device: str = "cpu") -> Backbones:
+    """The networks ``config`` names, loaded once per process."""
     from vbench_lite.metrics.clip_models import load_shapes_clip, load_vit_b_32
-    from vbench_lite.metrics.clipsim import clip_backbone_from_options
+    from vbench_lite.metrics.clipsim import clip_backbone_for
     from vbench_lite.metrics.flow import FarnebackFlow, FarnebackInterpolator
     from vbench_lite.metrics.vbench.backbones import (
         AmtInterpolator,
@@ -81,24 +110,22 @@ def backbones_from_options(options: dict[str, Any], device: str = "cpu") -> Back
         RaftFlow,
     )
 
-    protocol = options.get("vbench_protocol", "embedded")
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"unknown vbench_protocol {protocol!r}; use 'embedded' or 'real'")
-    key = (protocol, device, *sorted((k, str(v)) for k, v in options.items()))
+    protocol = config.protocol
+    key = (config, device)
     if key in _CACHE:
         return _CACHE[key]
-    clip = clip_backbone_from_options(options, device)
+    clip = clip_backbone_for(config.clip, device)
     if protocol == "embedded":
         shapes = clip if clip.name == "shapes-clip" else load_shapes_clip(device=device)
         subject, background, flow = (
             ClipFrameFeatures(shapes, "object"), ClipFrameFeatures(shapes, "background"), FarnebackFlow()
         )
     else:
-        subject = DinoFeatures(options.get("dino_weights"), device=device)
-        vit = clip if clip.name == "vit-b-32" else load_vit_b_32(options.get("clip_weights"), device=device)
+        subject = DinoFeatures(config.dino_weights, device=device)
+        vit = clip if clip.name == "vit-b-32" else load_vit_b_32(config.clip_weights, device=device)
         background = ClipFrameFeatures(vit, "full")
-        flow = RaftFlow(options.get("raft_weights"), device=device)
-    amt = options.get("amt_weights")
+        flow = RaftFlow(config.raft_weights, device=device)
+    amt = config.amt_weights
     interpolator = AmtInterpolator(amt, device=device) if amt else FarnebackInterpolator()
     ids = {
         "subject_consistency": subject.name,
@@ -109,7 +136,8 @@ def backbones_from_options(options: dict[str, Any], device: str = "cpu") -> Back
         "overall_consistency": clip.name,
     } | {d: "detector" for d in ("object_class", "multiple_objects", "color", "spatial_relationship",
                                   "motion_direction")}
-    bb = Backbones(protocol, subject, background, flow, clip, interpolator, ids, options=dict(options))
+    bb = Backbones(protocol, subject, background, flow, clip, interpolator, ids,
+                   shapes_video_weights=config.shapes_video_weights)
     _CACHE[key] = bb
     return bb
 
@@ -123,12 +151,12 @@ def _detector(bb: Backbones, device: str) -> Any:
         from vbench_lite.metrics.detectors import load_detector
 
         try:
-            bb.detector = load_detector("shapes-video", bb.options.get("shapes_video_weights"), device=device)
+            bb.detector = load_detector("shapes-video", bb.shapes_video_weights, device=device)
         except (FileNotFoundError, ImportError, ValueError) as exc:
             raise ValueError(
                 f"vbench object_class needs the shapes-video detector ({exc}); train it with "
                 "`python -m vbench_lite train --detector shapes-video` or leave object_class out "
-                "of vbench_dimensions"
+                "of the vbench dimensions"
             ) from exc
     return bb.detector
 
@@ -183,19 +211,36 @@ class VBenchLite(Metric):
     version: ClassVar[str] = "1"
     higher_is_better: ClassVar[bool] = True
     needs: ClassVar[frozenset[str]] = frozenset({"prompts"})
+    config_class: ClassVar[type[MetricConfig]] = VBenchConfig
+    config: VBenchConfig
+    columns: ClassVar[tuple[ColumnSpec, ...]] = (
+        ColumnSpec("vbench_quality", "Quality", digits=3, group="VBench-lite", short="Qual.", order=40),
+        ColumnSpec("vbench_semantic", "Semantic", digits=3, group="VBench-lite", short="Sem.", order=41),
+        ColumnSpec("vbench_total", "Total", digits=3, group="VBench-lite", order=42),
+    )
 
     def _dimensions(self, ctx: MetricContext) -> tuple[str, ...]:
-        dims = tuple(ctx.options.get("vbench_dimensions") or agg.DIMENSIONS)
+        dims = tuple(self.config.dimensions or agg.DIMENSIONS)
         unknown = [d for d in dims if d not in agg.DIMENSIONS]
         if unknown:
             raise ValueError(f"unknown vbench dimension(s) {unknown}; known: {', '.join(agg.DIMENSIONS)}")
         return dims
 
+    def identity(self, ctx: MetricContext) -> dict[str, Any]:
+        bb = backbones_for(self.config, ctx.device)
+        nets = {d: bb.describe(d) for d in ("subject_consistency", "background_consistency", "dynamic_degree",
+                                            "motion_smoothness", "overall_consistency")}
+        try:
+            detector = _detector(bb, ctx.device).weights_sha256
+        except ValueError:
+            detector = None  # not installed: object_class is left out (or an error when asked for)
+        return {"networks": nets, "object_class_detector_sha256": detector}
+
     def per_video(self, videos: torch.Tensor, items: list[Any], ctx: MetricContext) -> dict[str, np.ndarray]:
-        bb = backbones_from_options(ctx.options, ctx.device)
-        fps = float(ctx.options.get("fps") or (ctx.suite.fps if ctx.suite is not None else 8))
+        bb = backbones_for(self.config, ctx.device)
+        fps = float(self.config.fps or (ctx.suite.fps if ctx.suite is not None else 8))
         dims = self._dimensions(ctx)
-        if "object_class" in dims and not ctx.options.get("vbench_dimensions"):
+        if "object_class" in dims and not self.config.dimensions:
             # By default object class is measured when the shapes-video detector is installed;
             # without it the dimension is left out (NaN, reported as absent), never scored 0.
             # Asking for it explicitly makes a missing detector an error.
@@ -212,7 +257,7 @@ class VBenchLite(Metric):
     def aggregate(self, per_video: dict[str, np.ndarray], items: list[Any], ctx: MetricContext) -> list[MetricResult]:
         from vbench_lite.metrics.clipsim import mean_and_sem
 
-        bb = backbones_from_options(ctx.options, ctx.device)
+        bb = backbones_for(self.config, ctx.device)
         calibrated = agg.load_calibrated() if bb.protocol == "embedded" else {}
         results, means, constants, warnings = [], {}, {}, []
         for d, cal in calibrated.get("dimensions", {}).items():

@@ -39,6 +39,7 @@ class ShapesSuite(Suite):
     frames: ClassVar[int] = NUM_FRAMES
     resolution: ClassVar[int] = 32
     fps: ClassVar[int] = 8
+    default_detector: ClassVar[str] = "shapes-video"  # the embedded detector trained on this domain
 
     def seeds(self, split: str, num: int | None = None, offset: int = 0) -> list[int]:
         size = self.split_size(split)
