@@ -220,6 +220,7 @@ class _DistributionMetric(Metric):
         return self._detectors[key]
 
     def identity(self, ctx: MetricContext) -> dict[str, Any]:
+        self.check_reference(ctx)  # no real videos to compare with: unsupported, before any detector loads
         return {"detector": self.detector(ctx).protocol()}  # name, weights SHA-256, preprocessing, frames
 
     def per_video(self, videos: torch.Tensor, items: list, ctx: MetricContext) -> dict[str, np.ndarray]:
