@@ -20,7 +20,13 @@ from vbench_lite.cost import CostProfile, ProfileSchemaError
 from vbench_lite.env import capture_env
 from vbench_lite.fsutil import cache_dir, read_cache_json, write_cache_json
 from vbench_lite.method import MethodAdapter
-from vbench_lite.metrics.base import REFERENCE_METHOD_NEED, Metric, MetricConfig, MetricContext, UnsupportedInput
+from vbench_lite.metrics.base import (
+    REFERENCE_METHOD_NEED,
+    Metric,
+    MetricConfig,
+    MetricContext,
+    UnsupportedInput,
+)
 from vbench_lite.pipeline.distributed import Dist
 from vbench_lite.pipeline.generation import generate_videos, method_key, video_sha256
 from vbench_lite.pipeline.scoring import score
