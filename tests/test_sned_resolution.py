@@ -34,10 +34,11 @@ def _method(root: Path, variant: str) -> SNEDMethod:
 @pytest.mark.parametrize("variant", ["s-24", "m-48"])
 def test_fvd_compares_with_real_videos_of_the_subnets_resolution(checkpoint, variant) -> None:  # type: ignore[no-untyped-def]
     from vbench_lite import evaluate_method
+    from vbench_lite.metrics.distribution import FVDConfig, KVDConfig
 
     res = int(variant.split("-")[1])
     result = evaluate_method(_method(checkpoint, variant), num_videos=2, metrics=("fvd", "kvd"),
-                             options={"reference_num": 4})
+                             metric_configs={"fvd": FVDConfig(reference_num=4), "kvd": KVDConfig(reference_num=4)})
     assert result.spec["generation"]["resolution"] == res
     for name in ("fvd", "kvd"):
         assert result.metrics[name].protocol["resolution"]["reference"] == res
