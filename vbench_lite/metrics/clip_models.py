@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -274,13 +275,14 @@ def load_clip(
     return model.load(weights, device=device, quick_gelu=quick_gelu)
 
 
-class ClipModel:
+class ClipModel(ABC):
     """The contract of a registered CLIP backbone: ``load`` returns a :class:`ClipBackbone`."""
 
     @classmethod
+    @abstractmethod
     def load(cls, weights: str | os.PathLike[str] | None = None, device: str = "cpu",
              quick_gelu: bool = True) -> ClipBackbone:
-        raise NotImplementedError(f"{cls.__name__} must implement load(weights, device, quick_gelu)")
+        """The backbone with ``weights`` (default: its standard place) on ``device``."""
 
 
 class ShapesClip(ClipModel):
