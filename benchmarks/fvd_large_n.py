@@ -97,12 +97,13 @@ def main() -> None:
     idx = [rng.integers(0, args.num, args.num) for _ in range(args.resamples)]
     boot = {m: np.array([fvd(f[i], ref.mu, ref.sigma, cov) for i in idx]) for m, f in feats.items()}
     base = names[0]
+    values = {m: fvd(f, ref.mu, ref.sigma, cov) for m, f in feats.items()}
     rows, record = [], []
     for m in names:
-        value = fvd(feats[m], ref.mu, ref.sigma, cov)
+        value = values[m]
         row = {"method": m, "num": args.num, "fvd": value, "bootstrap_std": float(boot[m].std())}
         if m != base:
-            ratio = value / fvd(feats[base], ref.mu, ref.sigma, cov)
+            ratio = value / values[base]
             lo, hi = np.percentile(boot[m] / boot[base], [2.5, 97.5])
             row.update(ratio=ratio, ratio_interval=[float(lo), float(hi)],
                        within_target="yes" if hi < TARGET else ("no" if lo > TARGET else "undecided"))
