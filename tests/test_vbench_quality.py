@@ -100,6 +100,39 @@ def test_dynamic_degree_rule_follows_vbench() -> None:
     assert not is_dynamic(np.array([]), num_frames=1, height=32, width=32)  # empty loop: not dynamic
 
 
+class _ScriptedFlow:
+    """Flow whose top-5% magnitude for the pair starting at frame k is ``mags[k]`` (frame k's
+    first pixel holds k); records which pairs were asked for."""
+
+    def __init__(self, mags: list[float]) -> None:
+        self.mags, self.asked = mags, []
+
+    def __call__(self, f0: torch.Tensor, f1: torch.Tensor) -> torch.Tensor:
+        ks = [int(k) for k in f0[:, 0, 0, 0]]
+        self.asked += ks
+        out = torch.zeros(len(ks), 2, *f0.shape[-2:])
+        for i, k in enumerate(ks):
+            out[i, 0] = self.mags[k]
+        return out
+
+
+@pytest.mark.parametrize("frames", [2, 3, 8, 16, 17, 33])
+def test_dynamic_degree_stops_once_settled_with_the_verdict_of_every_pair(frames: int) -> None:
+    rng = np.random.default_rng(frames)
+    video = torch.zeros(frames, 3, 32, 32, dtype=torch.uint8)
+    video[:, 0, 0, 0] = torch.arange(frames, dtype=torch.uint8)
+    thres = 6.0 * 32 / 256.0
+    for trial in range(60):
+        over = rng.random(frames - 1) < rng.choice([0.0, 0.1, 0.3, 0.6, 1.0])
+        mags = [thres * (2.0 if o else 0.5) for o in over]
+        flow = _ScriptedFlow(mags)
+        got = dynamic_degree(video, flow)
+        assert got == float(is_dynamic(np.array(mags), num_frames=frames, height=32, width=32)), trial
+        assert flow.asked == list(range(len(flow.asked)))  # pairs in order, none twice
+        if over.all() and frames >= 16:
+            assert len(flow.asked) == round(4 * frames / 16)  # a clip moving from the start: count_num pairs
+
+
 def test_dynamic_degree_counts_motion_in_the_last_pairs() -> None:
     still = square_video(0.0, frames=11)
     moving = square_video(2.0, frames=6)

@@ -16,7 +16,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -135,13 +135,16 @@ def read_video(
     *,
     num_frames: int | None = None,
     sampling: str = "all",
+    decoder_threads: int = 0,
 ) -> torch.Tensor:
     """Read one video -> uint8 ``[T, C, H, W]``; errors name the file.
 
     Decoded once, sequentially, with OpenCV's FFmpeg backend (VBench's own reader for temporal
     flickering and dynamic degree; 15-20% less CPU time than decord, which pays for a keyframe
     index it does not need here: ``benchmarks/real_protocol_speed.py``), then sampled; decord reads
-    what OpenCV cannot open. Both give the same RGB bytes (``tests/test_video.py``)."""
+    what OpenCV cannot open. Both give the same RGB bytes (``tests/test_video.py``).
+    ``decoder_threads``: FFmpeg's own decoding threads (0: FFmpeg's choice, one per core);
+    :func:`read_videos_parallel` decodes several files at once with one each."""
     p = Path(path)
     if not p.is_file():
         raise VideoReadError(f"video file not found: {p}")
@@ -149,7 +152,7 @@ def read_video(
         raise VideoReadError(f"video file is empty: {p}")
     if p.suffix.lower() == ".gif":
         return _read_gif(p, num_frames, sampling)
-    frames = _read_cv2(p)
+    frames = _read_cv2(p, decoder_threads)
     if frames is None:
         return _read_decord(p, num_frames, sampling)
     try:
@@ -159,7 +162,19 @@ def read_video(
     return frames if idx == list(range(frames.shape[0])) else frames[idx]
 
 
-def _read_cv2(p: Path) -> torch.Tensor | None:
+def _open_cv2(p: Path, decoder_threads: int) -> Any:
+    import cv2
+
+    prop = getattr(cv2, "CAP_PROP_N_THREADS", None)  # OpenCV >= 4.6
+    if decoder_threads > 0 and prop is not None:
+        cap = cv2.VideoCapture(str(p), cv2.CAP_FFMPEG, [prop, decoder_threads])
+        if cap.isOpened():
+            return cap
+        cap.release()
+    return cv2.VideoCapture(str(p))
+
+
+def _read_cv2(p: Path, decoder_threads: int = 0) -> torch.Tensor | None:
     """Every frame RGB ``[T, C, H, W]`` through OpenCV, or None if OpenCV cannot decode the file.
 
     Frames are decoded straight into one preallocated buffer (sized by the container's frame
@@ -168,7 +183,7 @@ def _read_cv2(p: Path) -> torch.Tensor | None:
     videos into batches, which makes them contiguous anyway)."""
     import cv2
 
-    cap = cv2.VideoCapture(str(p))
+    cap = _open_cv2(p, decoder_threads)
     try:
         if not cap.isOpened():
             return None
@@ -203,14 +218,18 @@ def _read_cv2(p: Path) -> torch.Tensor | None:
 def read_videos_parallel(paths: Sequence[str | os.PathLike[str]], *, num_frames: int | None = None,
                          sampling: str = "all", workers: int | None = None) -> list[torch.Tensor]:
     """:func:`read_video` of every path, decoded by ``workers`` threads (default: torch's thread
-    count), in order; the first unreadable file (in order) raises."""
+    count), in order; the first unreadable file (in order) raises. With several workers each file
+    gets one FFmpeg decoding thread: FFmpeg's default (a thread per core inside every decoder)
+    oversubscribes the cores and cost ~30% more CPU time for the same bytes
+    (``benchmarks/real_protocol_speed.py``, decode row)."""
     from concurrent.futures import ThreadPoolExecutor
 
     workers = max(1, min(len(paths), workers or torch.get_num_threads()))
     if workers == 1:
         return [read_video(q, num_frames=num_frames, sampling=sampling) for q in paths]
     with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(lambda q: read_video(q, num_frames=num_frames, sampling=sampling), paths))
+        return list(pool.map(lambda q: read_video(q, num_frames=num_frames, sampling=sampling, decoder_threads=1),
+                             paths))
 
 
 def _read_decord(p: Path, num_frames: int | None, sampling: str) -> torch.Tensor:
