@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from method_cost import method_cost, validation_batch
 from tabulate import tabulate
 
 import vbench_lite
-from vbench_lite.profile import count_flops
 from vbench_lite.spec import GenerationSpec
 
 BASELINE = "baseline"
@@ -43,33 +43,23 @@ def shipped(name: str) -> bool:
 
 
 def cost(pairs: int, threads: int) -> dict[str, Any]:
-    from vbench_lite.profile.paired import measure_paired
-
     gen = GenerationSpec()
-    items = vbench_lite.load_suite("shapes").items("validation", 16)
-    prompts, seeds = [it.prompt for it in items], [it.seed for it in items]
-    base = vbench_lite.load_method(BASELINE)
-    base.load("cpu")
-    b_info = base.describe()
-    b_flops = count_flops(lambda: base.generate(prompts, seeds, gen)).scaled(16).total
-    rows = [(BASELINE, b_info["params"], b_info["nfe"], b_flops / 1e9, 1.0, "1.00x", "")]
+    prompts, seeds = validation_batch(16)
+    base = method_cost(BASELINE, gen, prompts, seeds)
+    b_info, b_flops = base.info, base.flops_per_video
+    rows = [(BASELINE, b_info["params"], b_info["nfe"], b_flops / 1e9, 1.0, base.speedup, base.stability)]
     out: dict[str, Any] = {BASELINE: {"params": b_info["params"], "nfe": b_info["nfe"], "flops_per_video": b_flops}}
     for name in VARIANTS:
         if name == "snapgen-v:no-adv" or not shipped(name):
             continue  # no-adv has snapgen-v's architecture and sampler: the same cost
-        m = vbench_lite.load_method(name)
-        m.load("cpu")
-        info = m.describe()
-        flops = count_flops(lambda m=m: m.generate(prompts, seeds, gen)).scaled(16).total
-        p = measure_paired(lambda m=m: m.generate(prompts, seeds, gen), lambda: base.generate(prompts, seeds, gen),
-                           names=(name, BASELINE), pairs=pairs, warmup=1, threads=threads, per=16)
-        lo, hi = p.interval
-        stability = "; ".join(p.unstable_reasons) or "stable"
-        rows.append((name, info["params"], info["nfe"], flops / 1e9, b_flops / flops,
-                     f"{p.speedup:.2f}x [{lo:.2f}, {hi:.2f}]", stability))
+        c = method_cost(name, gen, prompts, seeds, reference=base, pairs=pairs, threads=threads)
+        assert c.paired is not None
+        info, flops = c.info, c.flops_per_video
+        rows.append((name, info["params"], info["nfe"], flops / 1e9, b_flops / flops, c.speedup, c.stability))
         out[name] = {"params": info["params"], "nfe": info["nfe"], "flops_per_video": flops,
-                     "flop_reduction": b_flops / flops, "speedup": p.speedup, "speedup_interval": [lo, hi],
-                     "stability": stability, "paired": p.to_dict()}
+                     "flop_reduction": b_flops / flops, "speedup": c.paired.speedup,
+                     "speedup_interval": list(c.paired.interval), "stability": c.stability,
+                     "paired": c.paired.to_dict()}
     print(f"\n## 1. Cost (batch 16, threads={threads}, {pairs} interleaved pairs; FLOPs = 2 x MAC per video)")
     print(tabulate(rows, headers=("method", "params", "NFE", "GFLOPs/video", "FLOP reduction",
                                   "speedup vs baseline [95% CI]", "paired-latency stability"), floatfmt=".4g"))

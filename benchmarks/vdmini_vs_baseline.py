@@ -21,10 +21,10 @@ import math
 from pathlib import Path
 
 import torch
+from method_cost import method_cost, validation_batch
 from tabulate import tabulate
 
 import vbench_lite
-from vbench_lite.profile import count_flops
 from vbench_lite.spec import GenerationSpec
 
 TEACHER = "baseline"
@@ -40,31 +40,20 @@ def shipped(name: str) -> bool:
 
 
 def cost(pairs: int, threads: int) -> None:
-    from vbench_lite.profile.paired import measure_paired
-
     gen = GenerationSpec()
-    items = vbench_lite.load_suite("shapes").items("validation", 16)
-    prompts, seeds = [it.prompt for it in items], [it.seed for it in items]
-    teacher = vbench_lite.load_method(TEACHER)
-    teacher.load("cpu")
-    rows = []
-    t_flops = count_flops(lambda: teacher.generate(prompts, seeds, gen)).scaled(16).total
-    rows.append((TEACHER, teacher.describe()["params"], teacher.describe()["params_breakdown"]["unet"],
-                 t_flops / 1e9, 1.0, "1.00x", ""))
+    prompts, seeds = validation_batch(16)
+    teacher = method_cost(TEACHER, gen, prompts, seeds)
+    t_flops = teacher.flops_per_video
+    rows = [(TEACHER, teacher.info["params"], teacher.info["params_breakdown"]["unet"], t_flops / 1e9, 1.0,
+             teacher.speedup, teacher.stability)]
     # The ablations share vdmini's architecture (same pruned blocks): their cost is vdmini's.
     for name in ("vdmini", "vdmini:magnitude"):
         if not shipped(name):
             rows.append((name, "not trained", "", "", "", "", ""))
             continue
-        m = vbench_lite.load_method(name)
-        m.load("cpu")
-        info = m.describe()
-        flops = count_flops(lambda m=m: m.generate(prompts, seeds, gen)).scaled(16).total
-        p = measure_paired(lambda m=m: m.generate(prompts, seeds, gen), lambda: teacher.generate(prompts, seeds, gen),
-                           names=(name, TEACHER), pairs=pairs, warmup=1, threads=threads, per=16)
-        lo, hi = p.interval
-        rows.append((name, info["params"], info["params_breakdown"]["unet"], flops / 1e9, flops / t_flops,
-                     f"{p.speedup:.2f}x [{lo:.2f}, {hi:.2f}]", "; ".join(p.unstable_reasons) or "stable"))
+        c = method_cost(name, gen, prompts, seeds, reference=teacher, pairs=pairs, threads=threads)
+        rows.append((name, c.info["params"], c.info["params_breakdown"]["unet"], c.flops_per_video / 1e9,
+                     c.flops_per_video / t_flops, c.speedup, c.stability))
     print(f"\n## 1. Cost (batch 16, threads={threads}, {pairs} interleaved pairs)")
     print(tabulate(rows, headers=("method", "params", "UNet params", "GFLOPs/video", "FLOP ratio",
                                   "speedup vs teacher [95% CI]", "paired-latency stability"), floatfmt=".4g"))
