@@ -249,3 +249,13 @@ def test_magnitude_pruning_keeps_the_largest_channels_at_the_nearest_parameter_c
                                unet.get_submodule("down.0.downsample").weight[keep[1]][:, keep[0]])
     with torch.no_grad():
         assert student.velocity(x, t, text).shape == x.shape
+
+
+def test_training_segments_split_the_log_where_a_resumed_run_restarts_its_clock() -> None:
+    from vbench_lite.methods.vdmini.recipe import training_segments
+
+    rows = [{"step": 20, "elapsed_s": 30.0}, {"step": 40, "elapsed_s": 60.0},  # first run, 0-40
+            {"step": 60, "elapsed_s": 24.0}, {"step": 80, "elapsed_s": 48.0}]  # resumed at 40
+    assert training_segments(rows, 80) == "0-40: 1.0, 40-80: 0.8"
+    assert training_segments(rows, 40) == "0-40: 1.0"
+    assert training_segments([], 40) == "none logged"

@@ -132,10 +132,27 @@ def train_vdmini(
 def _append_loss_terms(md: Path, run_dir: Path, weights: ICMDWeights, cut: dict[str, Any], steps: int) -> None:
     """TRAINING.md's loss line is the total objective; add each term of Eq. 7 and how the student was cut."""
     from vbench_lite.methods.backbone.recipe import loss_terms_table
+    from vbench_lite.methods.backbone.trainer import read_log
 
     lines = ["", "## VDMini", "",
              f"- student: {json.dumps(cut)}",
+             f"- trained in resumed segments (steps: wall min): {training_segments(read_log(run_dir), steps)}",
              f"- objective: L_task + {weights.icd:g} L_ICD + {weights.mca:g} L_MCA (the loss above is this total); "
              "the caption encoder is the teacher's, frozen",
              "", *loss_terms_table(run_dir, steps, ("task_loss", "icd_loss", "mca_loss", "disc_loss"))]
     md.write_text(md.read_text() + "\n".join(lines) + "\n")
+
+
+def training_segments(rows: list[dict[str, Any]], upto: int) -> str:
+    """``"0-200: 13.4, 200-260: 1.1"``: the step range and wall minutes of each uninterrupted run of the
+    training log (``elapsed_s`` restarts when a run resumes), so a resumed TRAINING.md says how it got there."""
+    out: list[str] = []
+    start, prev = 0, None
+    for r in [r for r in rows if r["step"] <= upto]:
+        if prev is not None and r["elapsed_s"] < prev["elapsed_s"]:
+            out.append(f"{start}-{prev['step']}: {prev['elapsed_s'] / 60:.1f}")
+            start = prev["step"]
+        prev = r
+    if prev is not None:
+        out.append(f"{start}-{prev['step']}: {prev['elapsed_s'] / 60:.1f}")
+    return ", ".join(out) or "none logged"
