@@ -70,11 +70,12 @@ def quality(split: str, num: int) -> None:
         vals = {k: m.value for k, m in r.metrics.items()}
         fvd = r.metrics["fvd"]
         out[name] = (fvd.value, fvd.std or 0.0)
-        table.append((name, f"{fvd.value:.1f} ± {fvd.std:.1f}", f"{vals['kvd']:.1f}", f"{vals['vbench_quality']:.4f}",
+        steps = (r.method_info.get("training") or {}).get("steps", "–")
+        table.append((name, steps, f"{fvd.value:.1f} ± {fvd.std:.1f}", f"{vals['kvd']:.1f}", f"{vals['vbench_quality']:.4f}",
                       f"{vals['vbench_semantic']:.4f}", *(f"{vals[k]:.4f}" for k in MOTION),
                       PAPER_FVD.get("teacher" if name == TEACHER else name, "–")))
     print(f"\n## 2. Quality on shapes/{split} ({num} videos, same prompts and seeds for every row)")
-    print(tabulate(table, headers=("method", "FVD↓ ± bootstrap std", "KVD↓", "Quality↑", "Semantic↑", "dyn. degree",
+    print(tabulate(table, headers=("method", "train steps", "FVD↓ ± bootstrap std", "KVD↓", "Quality↑", "Semantic↑", "dyn. degree",
                                    "motion dir.↑", "smoothness↑", "paper FVD (SF-V)")))
     if missing:
         print(f"not trained (no shipped weights): {', '.join(missing)}")
