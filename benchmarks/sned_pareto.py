@@ -36,7 +36,7 @@ import vbench_lite
 from vbench_lite.methods.sned import SNEDMethod
 from vbench_lite.methods.sned.presets import PRESETS, SPACE
 from vbench_lite.methods.sned.recipe import weights_dir
-from vbench_lite.methods.sned.search import Candidate, candidates, evaluate, pareto_front
+from vbench_lite.methods.sned.search import Candidate, candidates, evaluate, pareto_front, pick_presets
 from vbench_lite.methods.sned.search_space import SubnetArch
 from vbench_lite.spec import GenerationSpec
 
@@ -50,7 +50,7 @@ def _pretty_preset(arch: SubnetArch) -> str:
 
 
 def search(num: int, pairs: int, threads: int, report: dict[str, Any], md: list[str], all_widths: bool) -> None:
-    archs = candidates(SPACE, all_widths=all_widths)
+    archs = candidates(SPACE, all_widths=all_widths, include=list(PRESETS.values()))
     cands = evaluate(archs, lambda a: SNEDMethod(arch=a), num_videos=num)
     fronts = {r: pareto_front([c for c in cands if c.arch.resolution == r]) for r in SPACE.resolutions}
     joint = pareto_front(cands)
@@ -80,9 +80,20 @@ def search(num: int, pairs: int, threads: int, report: dict[str, Any], md: list[
         presets.append(f"sned:{name}: {'on' if c in fronts[arch.resolution] else 'off'} the {arch.resolution} px front, "
                        f"{'on' if c in joint else 'off'} the joint front")
     md += ["Presets: " + "; ".join(presets), ""]
+    # the naming rule of methods/sned/presets.py, applied to this search's fronts
+    picks = {f"{size}-{r}": c for r in SPACE.resolutions
+             for size, c in pick_presets(fronts[r], [c for c in cands if c.arch.resolution == r]).items()}
+    rows = [(f"sned:{k}", c.arch.label(), f"{c.gflops:.3f}", f"{c.metrics['kvd']:.1f}",
+             "on" if c in fronts[c.arch.resolution] else "off (no front point between s and l)",
+             "yes" if PRESETS.get(k) == c.arch else "no") for k, c in picks.items()]
+    md += ["Presets picked from the fronts (`search.pick_presets`: l the dearest front point, s the cheapest, "
+           "m the front point nearest their geometric-mean cost):", "",
+           tabulate(rows, headers=("preset", "subnet", "GFLOPs/video", "KVD↓", "front", "= presets.py"),
+                    tablefmt="github"), ""]
     report["search"] = {"num_videos": num, "candidates": [c.to_dict() for c in cands],
                         "fronts": {str(r): [c.arch.label() for c in f] for r, f in fronts.items()},
                         "joint_front": [c.arch.label() for c in joint], "front_spans": spans, "joint_span": joint_span,
+                        "picked_presets": {k: c.arch.to_dict() for k, c in picks.items()},
                         "latency": {a.label(): v for a, v in latency.items()}}
     plot_front(cands, fronts, OUT / "sned_pareto.png")
 
@@ -155,9 +166,16 @@ def standalone(num: int, report: dict[str, Any], md: list[str]) -> None:
         return
     arch = PRESETS[STANDALONE]
     cfg = json.loads((folder / "config.json").read_text())
+    if SubnetArch.from_dict(cfg["sned"]["standalone"]["arch"]) != arch:
+        md += [f"## 2. Supernet vs standalone: the shipped standalone model is not of the current `{STANDALONE}` "
+               f"({arch.label()}); retrain it: `python -m vbench_lite train --method sned:standalone-{STANDALONE} --export`", ""]
+        return
     sub = vbench_lite.evaluate_method(SNEDMethod(STANDALONE), split="validation", num_videos=num, metrics=("fvd", "kvd"))
-    # the standalone network is built at m-32's widths: that subnet of it is the whole network
-    alone = vbench_lite.evaluate_method(SNEDMethod(arch=arch, weights=folder), split="validation", num_videos=num, metrics=("fvd", "kvd"))
+    # the standalone network is built at m-32's widths without its skipped blocks (pruned): the
+    # whole of it, at those widths with nothing (more) to skip, is the architecture
+    whole = SubnetArch(arch.widths, (), arch.resolution)
+    alone = vbench_lite.evaluate_method(SNEDMethod(arch=whole, weights=folder), split="validation", num_videos=num,
+                                        metrics=("fvd", "kvd"))
     ratio = sub.metrics["fvd"].value / alone.metrics["fvd"].value
     st = cfg["sned"]["standalone"]
     rows = [("supernet subnet sned:m-32", _steps(_shipped(None)), f"{sub.metrics['fvd'].value:.1f} ± {sub.metrics['fvd'].std:.1f}",
@@ -183,8 +201,9 @@ def _checkpoints(run: str) -> list[Path]:
 
 def warmup(num: int, report: dict[str, Any], md: list[str]) -> None:
     from vbench_lite.methods.backbone.recipe import export_checkpoint
+    from vbench_lite.methods.sned.recipe import run_name
 
-    runs = {"warm-up": _checkpoints("sned"), "no warm-up": _checkpoints("sned-no-warmup")}
+    runs = {"warm-up": _checkpoints(run_name(None)), "no warm-up": _checkpoints(run_name("no-warmup"))}
     common = sorted({int(p.name[5:]) for p in runs["warm-up"]} & {int(p.name[5:]) for p in runs["no warm-up"]})
     if not common:
         md += ["## 3. Warm-up vs no warm-up: no common checkpoints yet", ""]

@@ -173,6 +173,80 @@ def test_supernet_task_trains_the_drawn_subnet_and_replays_its_draws(supernet) -
     assert w[:24, :24].abs().sum() > 0 and w[24:].abs().sum() == 0  # only the 0.5x subnet's channels
 
 
+def _clips(resolutions=RESOLUTIONS):  # type: ignore[no-untyped-def]
+    from vbench_lite.methods.backbone.latents import LatentClips
+
+    return {r: LatentClips(torch.randn(4, 4, 4, r // 4, r // 4, generator=torch.Generator().manual_seed(r)),
+                           PROMPTS * 2, [0, 1, 2, 3], f"k{r}") for r in resolutions}
+
+
+def test_teacher_distillation_is_zero_when_the_student_is_the_teacher(supernet) -> None:  # type: ignore[no-untyped-def]
+    from vbench_lite.methods.backbone.flow_task import FlowRecipe
+    from vbench_lite.methods.sned.task import SupernetTask, TeacherDistillTask
+
+    teacher = copy.deepcopy(supernet)
+    student = copy.deepcopy(supernet).train().requires_grad_(True)
+    sampler = SupernetSampler(SPACE, _buckets(), SamplingWarmup(0, 0, 1.0))
+    task = SupernetTask(student, _clips(), FlowRecipe(batch_size=2), sampler, teacher=teacher, teacher_distill=1.0)
+    for res in RESOLUTIONS:  # the largest network at every resolution computes the teacher exactly
+        batch = task._flow_batch(res, torch.Generator().manual_seed(res))
+        assert float(task.arch_loss(SPACE.largest(res), batch).detach()) == 0.0
+        assert float(task.arch_loss(SPACE.uniform(0.75, res), batch).detach()) > 0  # a subnet is not the teacher
+    alone = TeacherDistillTask(student, teacher, _clips((32,))[32], FlowRecipe(batch_size=2), 1.0)
+    batch = alone.sample_batch(torch.Generator().manual_seed(0))
+    assert float(alone.denoiser_loss(batch, None).detach()) == 0.0  # type: ignore[arg-type]
+    # d = 0 is plain flow matching; d mixes the two terms linearly
+    flow = SupernetTask(student, _clips(), FlowRecipe(batch_size=2), sampler)
+    arch, b = SPACE.uniform(0.5, 24), task._flow_batch(24, torch.Generator().manual_seed(1))
+    half = SupernetTask(student, _clips(), FlowRecipe(batch_size=2), sampler, teacher=teacher, teacher_distill=0.5)
+    kd = task.arch_loss(arch, b)
+    torch.testing.assert_close(half.arch_loss(arch, b), 0.5 * flow.arch_loss(arch, b) + 0.5 * kd)
+
+
+def test_the_frozen_teacher_gets_no_gradient_and_every_arch_distils(supernet) -> None:  # type: ignore[no-untyped-def]
+    from vbench_lite.methods.backbone.flow_task import FlowRecipe
+    from vbench_lite.methods.sned.task import SupernetTask, TeacherDistillTask
+
+    teacher = copy.deepcopy(supernet).train().requires_grad_(True)  # the task freezes it
+    before = {k: v.clone() for k, v in teacher.state_dict().items()}
+    student = copy.deepcopy(supernet).train().requires_grad_(True)
+    with torch.no_grad():  # move the student away from the teacher so the distillation term is non-zero
+        for p in student.unet.parameters():
+            p.add_(0.01 * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())))
+    sampler = SupernetSampler(SPACE, _buckets(), SamplingWarmup(0, 0, 1.0))
+    task = SupernetTask(student, _clips(), FlowRecipe(batch_size=2), sampler, teacher=teacher, teacher_distill=1.0)
+    assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
+    loss = task.arch_loss(SPACE.largest(32), task._flow_batch(32, torch.Generator().manual_seed(0)))
+    assert float(loss.detach()) > 0  # the largest network distils too (OFA), unlike BigNAS's in-place rule
+    loss.backward()
+    assert all(p.grad is None for p in teacher.parameters())
+    assert student.unet.get_submodule("down.1.res.0.conv1").weight.grad.abs().sum() > 0
+    small = copy.deepcopy(student)
+    small.unet = materialize(student.unet, (12, 36)).requires_grad_(True)
+    alone = TeacherDistillTask(small, teacher, _clips((32,))[32], FlowRecipe(batch_size=2), 0.5)
+    alone.denoiser_loss(alone.sample_batch(torch.Generator().manual_seed(0)), None).backward()  # type: ignore[arg-type]
+    assert all(p.grad is None for p in teacher.parameters())
+    assert all(torch.equal(v, before[k]) for k, v in teacher.state_dict().items())
+    assert alone.config()["teacher_distill"] == 0.5 and task.config()["sned"]["teacher_distill"] == 1.0
+
+
+def test_distillation_options_are_checked() -> None:
+    from vbench_lite.methods.backbone.flow_task import FlowRecipe
+    from vbench_lite.methods.sned.recipe import run_name
+    from vbench_lite.methods.sned.task import SupernetTask
+
+    model = VideoDiffusion(UNET)
+    sampler = SupernetSampler(SPACE, _buckets(), SamplingWarmup(0, 0, 1.0))
+    with pytest.raises(ValueError, match="not both"):
+        SupernetTask(model, _clips(), FlowRecipe(batch_size=2), sampler, distill=0.5, teacher=model, teacher_distill=0.5)
+    with pytest.raises(ValueError, match="needs the frozen teacher"):
+        SupernetTask(model, _clips(), FlowRecipe(batch_size=2), sampler, teacher_distill=0.5)
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        SupernetTask(model, _clips(), FlowRecipe(batch_size=2), sampler, teacher=model, teacher_distill=1.5)
+    # the loss is in the run folder's name: a cache of the plain flow-matching run is never resumed
+    assert run_name(None, 0.5) == "sned-ofa-kd0.5" and run_name("no-warmup", 0.0) == "sned-no-warmup"
+
+
 # -- the adapter -----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory, supernet) -> Path:  # type: ignore[no-untyped-def]
@@ -244,3 +318,18 @@ def test_search_candidates_hold_every_preset() -> None:
         cands = candidates(SPACE, all_widths=all_widths)
         assert set(PRESETS.values()) <= set(cands) and len(set(cands)) == len(cands)
         assert {a.resolution for a in cands if a.skip} == set(RESOLUTIONS)
+
+
+def test_presets_are_named_on_the_front() -> None:
+    from vbench_lite.methods.sned.search import Candidate, pareto_front, pick_presets
+
+    def c(g: float, k: float, w: int, skip: tuple[str, ...] = ()) -> Candidate:
+        return Candidate(SubnetArch((8, w), skip, 32), g, 0, {"kvd": k})
+
+    pts = [c(1.0, 90, 24), c(2.0, 60, 36), c(3.9, 50, 36, ("mid.res.0",)), c(4.0, 20, 48), c(3.0, 95, 48, ("mid.res.0",))]
+    picks = pick_presets(pareto_front(pts), pts)
+    assert {k: v.gflops for k, v in picks.items()} == {"s": 1.0, "m": 2.0, "l": 4.0}  # m: nearest sqrt(1 * 4) = 2
+    two = [pts[0], pts[3], pts[4]]  # front: 1.0 and 4.0 (3.0 is dominated by 1.0); m: the best one between them
+    assert len(pareto_front(two)) == 2
+    assert {k: v.gflops for k, v in pick_presets(pareto_front(two), two).items()} == {"s": 1.0, "m": 3.0, "l": 4.0}
+    assert list(pick_presets([pts[3]])) == ["l"] and pick_presets([]) == {}

@@ -26,8 +26,9 @@ DEFAULT_PRESET = "l-32"
 
 
 def _variants() -> dict[str, str]:
-    sizes = {"s": "0.5x", "m": "0.75x", "l": "1.0x (the whole supernet)"}
-    return {f"{s}-{r}": f"supernet subnet at {w} width, {r} px" for r in (24, 32, 48) for s, w in sizes.items()}
+    from vbench_lite.methods.sned.presets import PRESETS
+
+    return {name: f"supernet subnet {arch.label()}" for name, arch in PRESETS.items()}
 
 
 class SNEDMethod(BackboneMethod):

@@ -12,6 +12,14 @@
   architecture's cost bucket at 32 px (:func:`standalone_steps`), the paper's "separately trained
   model" comparison.
 
+Every run (the comparison runs too, so that they isolate weight sharing and the warm-up) trains
+on the same loss: flow matching mixed with distillation from a frozen copy of the baseline it starts
+from, ``(1 - TEACHER_DISTILL) * flow + TEACHER_DISTILL * MSE(v, v_teacher)`` (``TEACHER_DISTILL`` is
+1: distillation alone), for every architecture,
+the largest included (once-for-all's knowledge distillation, :mod:`.task`; the paper's objective is
+not public). Run folders carry the loss in their name (``runs/sned-ofa-kd1/...``), so a cache holding
+a run of the earlier plain flow-matching recipe is never resumed by this one.
+
 Everything else is the backbone's recipe (:func:`~vbench_lite.methods.backbone.recipe.train_flow_method`:
 trainer, EMA, resume, export with TRAINING.md) at a fine-tuning learning rate, since every run
 starts from the trained baseline.
@@ -50,6 +58,15 @@ POOL_SEED = 0
 # 6144 clips at 48 px costs minutes of the CPU budget; a few thousand steps never exhaust 3072).
 EXTRA_CLIPS = 3072
 RECIPE = replace(BASE_RECIPE, lr=5e-4, warmup_steps=20)
+# Share of the frozen baseline teacher's velocity in every architecture's loss (OFA's KD, see
+# :mod:`.task`); 0 is the plain flow-matching supernet of the first training run. 1.0 (distillation
+# alone) by a probe of the no-warm-up run at step 200 (KVD / FVD on 32 validation videos; the
+# baseline: 92.7 / 431.6): l-32 148 / 519 at 1.0, 401 / 566 at 0.5, KVD 526 with flow matching alone;
+# m-32 290 / 647 at 1.0, 346 / 673 at 0.5. The flow target's noise (loss ~0.2 at the optimum) is what
+# moves the shared weights away from the baseline; the teacher's velocity has none. At 1.0 the
+# largest network starts at zero loss, so the sampling warm-up's largest-only steps leave the
+# weights unchanged: the warm-up then only delays and ramps the subnets' share.
+TEACHER_DISTILL = 1.0
 STANDALONE = "m-32"
 
 TRAINING_VARIANTS = (None, "no-warmup", f"standalone-{STANDALONE}")
@@ -57,6 +74,12 @@ TRAINING_VARIANTS = (None, "no-warmup", f"standalone-{STANDALONE}")
 
 def weights_dir(variant: str | None) -> Path:
     return WEIGHTS_ROOT / (variant or "supernet")
+
+
+def run_name(variant: str | None, teacher_distill: float = TEACHER_DISTILL) -> str:
+    """The cache's run folder name of a variant: the loss is part of it (``-ofa-kd<d>``)."""
+    base = f"sned-{variant}" if variant else "sned"
+    return f"{base}-ofa-kd{teacher_distill:g}" if teacher_distill > 0 else base
 
 
 def load_init(device: str = "cpu") -> tuple[Any, str]:
@@ -122,15 +145,21 @@ def train_sned(
     if variant not in TRAINING_VARIANTS:
         raise ValueError(f"sned trains {', '.join('sned' + (':' + v if v else '') for v in TRAINING_VARIANTS)}; "
                          f"got sned:{variant} (the presets s-32, m-32, ... are subnets of the trained supernet)")
+    teacher_distill = float(kwargs.pop("teacher_distill", TEACHER_DISTILL))
+    recipe = kwargs.pop("recipe", RECIPE)
     model, init_sha = load_init()
+    # the frozen teacher: the network the supernet starts from, copied before any training step
+    teacher = copy.deepcopy(model).eval().requires_grad_(False) if teacher_distill > 0 else None
     space = SearchSpace(model.unet.config)
     full = f"sned-{variant}" if variant else "sned"
     run_dir = kwargs.get("run_dir")
     if run_dir is None:
         from vbench_lite.fsutil import cache_dir
 
-        run_dir = kwargs["run_dir"] = cache_dir("runs", full, f"seed{seed}")
-    extra: dict[str, Any] = {"init": INIT, "init_sha256": init_sha, "space": _space_dict(space)}
+        run_dir = kwargs["run_dir"] = cache_dir("runs", run_name(variant, teacher_distill), f"seed{seed}")
+    extra: dict[str, Any] = {"init": INIT, "init_sha256": init_sha, "space": _space_dict(space),
+                             "teacher_distill": teacher_distill,
+                             "teacher": f"frozen `{INIT}` (sha256 {init_sha})" if teacher_distill > 0 else None}
     if variant == f"standalone-{STANDALONE}":
         from vbench_lite.methods.backbone.flow_task import FlowMatchingTask
         from vbench_lite.methods.backbone.slicing import materialize
@@ -146,6 +175,10 @@ def train_sned(
                                "steps_rule": "supernet steps that drew this architecture's cost bucket at its resolution"}
 
         def make_task(_model: Any, clips: Any, recipe: Any) -> Any:
+            if teacher is not None:
+                from vbench_lite.methods.sned.task import TeacherDistillTask
+
+                return TeacherDistillTask(student, teacher, clips, recipe, teacher_distill)
             return FlowMatchingTask(student, clips, recipe)
 
         unet_config = student.unet.config
@@ -157,7 +190,8 @@ def train_sned(
         extra["sampler"] = sampler.config()
 
         def make_task(_model: Any, clips: Any, recipe: Any) -> Any:
-            return SupernetTask(model, _clips(space.resolutions, clips), recipe, sampler)
+            return SupernetTask(model, _clips(space.resolutions, clips), recipe, sampler, teacher=teacher,
+                                teacher_distill=teacher_distill)
 
         unet_config = model.unet.config
     out = Path(out) if out else weights_dir(variant)
@@ -165,15 +199,17 @@ def train_sned(
         full, make_task, out=out, steps=steps, seed=seed,
         title="sned" + (f":{variant}" if variant else " supernet"),
         command=f"{TRAIN_COMMAND}{':' + variant if variant else ''} --steps {steps} --seed {seed}",
-        unet=unet_config, recipe=kwargs.pop("recipe", RECIPE), sampler=SAMPLER, extra_config={"sned": extra},
+        unet=unet_config, recipe=recipe, sampler=SAMPLER, extra_config={"sned": extra},
         **kwargs,
     )
-    append_training_notes(out / "TRAINING.md", variant, sampler, summary["steps"], steps, seed)
+    append_training_notes(out / "TRAINING.md", variant, sampler, summary["steps"], steps, seed, recipe.lr,
+                          teacher_distill)
     return summary
 
 
 def append_training_notes(md: Path, variant: str | None, sampler: SupernetSampler, steps_done: int,
-                          steps_planned: int, seed: int = 0) -> None:
+                          steps_planned: int, seed: int = 0, lr: float = RECIPE.lr,
+                          teacher_distill: float = TEACHER_DISTILL) -> None:
     """Add what TRAINING.md's generic summary lacks: the search space, the cost buckets, the warm-up
     and what the steps trained (replayed from the seed)."""
     import collections
@@ -181,8 +217,11 @@ def append_training_notes(md: Path, variant: str | None, sampler: SupernetSample
     lines = ["", "## SNED", "",
              f"- run: `sned{':' + variant if variant else ''}`, {steps_done} of {steps_planned} planned steps"
              + (" (partially trained: rerun the command to continue)" if steps_done < steps_planned else ""),
-             f"- initialised from the shipped `{INIT}` weights; learning rate {RECIPE.lr:g} after {RECIPE.warmup_steps} "
-             "warm-up steps (a fine-tuning rate: the baseline trained at 1e-3)"]
+             f"- initialised from the shipped `{INIT}` weights; learning rate {lr:g} after {RECIPE.warmup_steps} "
+             "warm-up steps (a fine-tuning rate: the baseline trained at 1e-3)",
+             (f"- loss: (1 - {teacher_distill:g}) x flow matching + {teacher_distill:g} x MSE to the velocity of a "
+              f"frozen copy of `{INIT}` (once-for-all's knowledge distillation), for every architecture trained"
+              if teacher_distill > 0 else "- loss: flow matching only")]
     if variant == f"standalone-{STANDALONE}":
         from vbench_lite.methods.sned.presets import PRESETS
 

@@ -7,13 +7,15 @@ blocks (every width combination on request), plus a few architectures with skipp
 training pool; ``evaluate()`` runs each through
 :func:`vbench_lite.evaluate_method` (the harness's cached run pipeline) and counts its FLOPs per
 video over one whole generation (every sampler step, both CFG passes, text and decoding);
-``pareto_front()`` keeps the points no other point beats on both cost and quality.
+``pareto_front()`` keeps the points no other point beats on both cost and quality;
+``pick_presets()`` names sizes on one resolution's front (the rule the shipped presets were picked by).
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,11 +39,11 @@ class Candidate:
 
 
 def candidates(space: SearchSpace, skipped_per_width: int = 1, seed: int = 0,
-               all_widths: bool = False) -> list[SubnetArch]:
+               all_widths: bool = False, include: Sequence[SubnetArch] = ()) -> list[SubnetArch]:
     """At every resolution: the uniform widths (every multiplier) and the two mixed extremes (narrow
     shallow level with the full deep one, and the reverse), or every width combination with
-    ``all_widths``; plus ``skipped_per_width`` training-pool members with skipped blocks at the full
-    and the 0.75x width."""
+    ``all_widths``; plus ``skipped_per_width`` training-pool members with skipped blocks at every
+    uniform width; plus ``include`` (e.g. the current presets) where not already there."""
     choices = space.width_choices
     out: list[SubnetArch] = []
     for r in space.resolutions:
@@ -53,11 +55,12 @@ def candidates(space: SearchSpace, skipped_per_width: int = 1, seed: int = 0,
         out.extend(SubnetArch(w, (), r) for w in dict.fromkeys(widths))
     pool = space.training_pool(seed)
     for r in space.resolutions:
-        for mult in (1.0, 0.75):
+        for mult in sorted(space.multipliers, reverse=True):
             widths = space.uniform(mult, r).widths
             with_skips = [a for a in pool if a.resolution == r and a.widths == widths and a.skip]
             out.extend(with_skips[:skipped_per_width])
-    return out
+    out.extend(a for a in include if a not in out)
+    return list(dict.fromkeys(out))
 
 
 def flops_per_video(method: Any, resolution: int) -> int:
@@ -106,3 +109,26 @@ def pareto_front(points: Sequence[Candidate], metric: str = "kvd") -> list[Candi
         if not dominated:
             front.append(p)
     return sorted(front, key=lambda c: c.gflops)
+
+
+def pick_presets(front: Sequence[Candidate], others: Sequence[Candidate] = ()) -> dict[str, Candidate]:
+    """Sizes on one resolution's Pareto front (sorted by cost): ``l`` the dearest front point (the
+    best quality), ``s`` the cheapest, ``m`` the front point between them nearest their geometric
+    mean cost. With only two front points, ``m`` is the best-quality candidate of ``others`` (the
+    same resolution, off the front) whose cost lies between them, if any; with one, only ``l``."""
+    front = sorted(front, key=lambda c: c.gflops)
+    if not front:
+        return {}
+    out = {"l": front[-1]}
+    if len(front) == 1:
+        return out
+    out["s"] = front[0]
+    mid = math.sqrt(front[0].gflops * front[-1].gflops)
+    inner = front[1:-1]
+    if not inner:
+        metric = next(iter(front[0].metrics))
+        inner = sorted((c for c in others if front[0].gflops < c.gflops < front[-1].gflops and c not in front),
+                       key=lambda c: c.metrics.get("kvd", c.metrics[metric]))[:1]
+    if inner:
+        out["m"] = min(inner, key=lambda c: abs(math.log(c.gflops / mid)))
+    return {k: out[k] for k in ("s", "m", "l") if k in out}
