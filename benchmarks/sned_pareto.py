@@ -9,14 +9,15 @@ Prints side by side, and writes ``benchmarks/results/sned_pareto.{md,json,png}``
 2. supernet against standalone: the ``m-32`` subnet against the same architecture trained on its
    own (``sned:standalone-m-32``) for as many optimiser steps as the supernet drew its cost bucket
    at 32 px; target: the subnet's FVD within 15% of the standalone's;
-3. sampling warm-up against none: KVD of the ``l-32`` and ``m-32`` subnets at every checkpoint of the
-   supernet run and of the run without warm-up (``sned:no-warmup``), at equal steps;
+3. sampling warm-up against none: KVD of the 32 px full-width and 0.75x-width subnets at the
+   checkpoints of steps 200, 400 and 600 of the supernet run and of the run without warm-up
+   (``sned:no-warmup``);
 4. the absolute floor: ``sned:l-32`` against the baseline; targets: VBench-lite Semantic at least
    90% of the baseline's and FVD within 20% of it.
 
 Usage:
     python benchmarks/sned_pareto.py [--num-videos 32] [--final-videos 64] [--pairs 3] [--threads 2]
-        [--all-widths] [--only search|standalone|warmup|floor]
+        [--all-widths] [--only search|standalone|warmup|floor] [--warmup-run warm-up|no-warm-up]
 """
 
 from __future__ import annotations
@@ -199,33 +200,44 @@ def _checkpoints(run: str) -> list[Path]:
     return sorted(p for p in d.glob("step_*") if (p / "manifest.json").is_file())
 
 
-def warmup(num: int, report: dict[str, Any], md: list[str]) -> None:
+# the warm-up comparison follows fixed architectures (not the presets, which the search re-picks)
+CURVE_ARCHS = {"w=16/48": SPACE.uniform(1.0, 32), "w=12/36": SPACE.uniform(0.75, 32)}
+CURVE_STEPS = (200, 400, 600)
+
+
+def warmup(num: int, report: dict[str, Any], md: list[str], which: tuple[str, ...] = ("warm-up", "no warm-up")) -> None:
+    """KVD of the 32 px full and 0.75x-width subnets at the ``CURVE_STEPS`` checkpoints of the runs
+    in ``which``; curves of the other run measured before (same runs, same video count) are kept."""
     from vbench_lite.methods.backbone.recipe import export_checkpoint
     from vbench_lite.methods.sned.recipe import run_name
 
-    runs = {"warm-up": _checkpoints(run_name(None)), "no warm-up": _checkpoints(run_name("no-warmup"))}
-    common = sorted({int(p.name[5:]) for p in runs["warm-up"]} & {int(p.name[5:]) for p in runs["no warm-up"]})
-    if not common:
-        md += ["## 3. Warm-up vs no warm-up: no common checkpoints yet", ""]
-        return
-    curves: dict[str, dict[str, dict[int, float]]] = {}
+    runs = {"warm-up": run_name(None), "no warm-up": run_name("no-warmup")}
+    old = report.get("warmup", {})
+    curves: dict[str, dict[str, float]] = old.get("curves", {}) if old.get("runs") == runs and \
+        old.get("num_videos") == num else {}
     with tempfile.TemporaryDirectory() as tmp:
-        for label, ckpts in runs.items():
-            for ck in ckpts:
+        for label in which:
+            for ck in _checkpoints(runs[label]):
                 step = int(ck.name[5:])
-                if step not in common:
+                if step not in CURVE_STEPS:
                     continue
                 out = Path(tmp) / f"{label}-{step}"
                 export_checkpoint(ck, out, seed=0, requested_steps=step, title=label, command="benchmark export",
                                   extra_config={"generation": {"frames": 16, "resolution": 32}})
-                for preset in ("l-32", "m-32"):
-                    r = vbench_lite.evaluate_method(SNEDMethod(preset, weights=out), split="validation",
+                for name, arch in CURVE_ARCHS.items():
+                    r = vbench_lite.evaluate_method(SNEDMethod(arch=arch, weights=out), split="validation",
                                                     num_videos=num, metrics=("kvd",))
-                    curves.setdefault(f"{label} {preset}", {})[step] = r.metrics["kvd"].value
-    rows = [(step, *(f"{curves[k][step]:.1f}" for k in curves)) for step in common]
-    md += [f"## 3. KVD against step, with and without the sampling warm-up (validation, {num} videos)", "",
-           tabulate(rows, headers=("step", *curves), tablefmt="github"), ""]
-    report["warmup"] = {"num_videos": num, "curves": {k: {str(s): v for s, v in c.items()} for k, c in curves.items()}}
+                    curves.setdefault(f"{label} {name}", {})[str(step)] = r.metrics["kvd"].value
+    if not curves:
+        md += ["## 3. Warm-up vs no warm-up: no checkpoints yet", ""]
+        return
+    keys = sorted(curves)
+    steps = sorted({int(k) for c in curves.values() for k in c})
+    rows = [(step, *(f"{curves[k][str(step)]:.1f}" if str(step) in curves[k] else "" for k in keys)) for step in steps]
+    md += [f"## 3. KVD (32 px) against step, with and without the sampling warm-up (validation, {num} videos)", "",
+           f"Runs: `{runs['warm-up']}` and `{runs['no warm-up']}` (cache run folders), the same loss and seed.", "",
+           tabulate(rows, headers=("step", *keys), tablefmt="github"), ""]
+    report["warmup"] = {"num_videos": num, "runs": runs, "curves": curves}
 
 
 def floor(num: int, report: dict[str, Any], md: list[str]) -> None:
@@ -252,6 +264,8 @@ def main() -> None:
     ap.add_argument("--all-widths", action="store_true", help="search every width combination (33 candidates, not 21)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", choices=("search", "standalone", "warmup", "floor"), action="append")
+    ap.add_argument("--warmup-run", choices=("warm-up", "no-warm-up"), action="append",
+                    help="evaluate only this run's checkpoints for part 3 (default: both)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.WARNING)
@@ -269,7 +283,9 @@ def main() -> None:
         elif part == "standalone":
             standalone(args.final_videos, report, md)
         elif part == "warmup":
-            warmup(args.num_videos, report, md)
+            which = tuple(w.replace("-", " ", 1) if w == "no-warm-up" else w for w in args.warmup_run or ()) or \
+                ("warm-up", "no warm-up")
+            warmup(args.num_videos, report, md, which)
         else:
             floor(args.final_videos, report, md)
         sections[part] = md

@@ -44,7 +44,9 @@ def _inputs(model: VideoDiffusion, latent: int, b: int = 2, t: int = 4):  # type
 def test_width_choices_are_the_multipliers_of_each_level() -> None:
     assert SPACE.width_choices == ((8, 12, 16), (24, 36, 48))
     assert len(SPACE.skippable()) == 21
-    assert PRESETS["m-32"] == SubnetArch((12, 36), (), 32) and PRESETS["s-48"] == SubnetArch((8, 24), (), 48)
+    for name, arch in PRESETS.items():  # every preset is a subnet of the space, at the resolution it is named by
+        assert SPACE.check(arch) == arch and name.endswith(f"-{arch.resolution}")
+    assert {"s-32", "m-32", "l-32"} <= set(PRESETS)
 
 
 @pytest.mark.parametrize("resolution", RESOLUTIONS)
@@ -279,10 +281,14 @@ def test_every_preset_generates_at_its_resolution(checkpoint, preset) -> None:  
         m.generate(PROMPTS[:1], [3], GenerationSpec(resolution=other))
 
 
-def test_presets_cost_less_by_size(checkpoint) -> None:  # type: ignore[no-untyped-def]
-    params = {p: _method(checkpoint, variant=p).describe()["params"] for p in ("s-32", "m-32", "l-32")}
-    assert params["s-32"] < params["m-32"] < params["l-32"]
-    assert _method(checkpoint, variant="l-48").describe()["params"] == params["l-32"]
+def test_presets_cost_less_by_size(checkpoint, supernet) -> None:  # type: ignore[no-untyped-def]
+    for res in RESOLUTIONS:
+        names = [f"{size}-{res}" for size in "sml" if f"{size}-{res}" in PRESETS]
+        flops = [denoiser_flops(supernet.unet, PRESETS[n]) for n in names]
+        assert flops == sorted(flops) and len(set(flops)) == len(flops), (names, flops)
+    # the adapter reports the weights of its own subnet
+    params = {p: _method(checkpoint, variant=p).describe()["params"] for p in ("s-32", "l-32")}
+    assert params["s-32"] < params["l-32"]
 
 
 def test_a_custom_subnet_is_accepted_by_the_python_api(checkpoint) -> None:  # type: ignore[no-untyped-def]

@@ -1,17 +1,31 @@
 """The named subnets of the SNED supernet (``sned:<size>-<resolution>``).
 
-Sizes are uniform width multipliers of the supernet (OFA's elastic width): ``s`` 0.5, ``m`` 0.75,
-``l`` 1.0 (the whole supernet), no skipped block, at 24, 32 and 48 px. ``benchmarks/sned_pareto.py``
-measures where each lies against the Pareto front of the searched candidates.
+Picked from the Pareto front (GFLOPs per video against KVD on the ``validation`` split, 32 videos)
+of each resolution that ``benchmarks/sned_pareto.py`` measured on the shipped supernet, by
+:func:`vbench_lite.methods.sned.search.pick_presets`: ``l`` the dearest front point (the best
+quality), ``s`` the cheapest, ``m`` the front point nearest their geometric-mean cost; a resolution
+whose front has fewer points names fewer sizes. A preset may skip blocks. The benchmark prints the
+picks beside these and says whether they still agree (``benchmarks/results/sned_pareto.md``).
 """
 
 from __future__ import annotations
 
 from vbench_lite.methods.backbone.recipe import UNET
-from vbench_lite.methods.sned.search_space import RESOLUTIONS, SearchSpace, SubnetArch
+from vbench_lite.methods.sned.search_space import SearchSpace, SubnetArch
 
-SIZES = {"s": 0.5, "m": 0.75, "l": 1.0}
 SPACE = SearchSpace(UNET)
+# name: (widths per level, skipped blocks); the resolution is in the name
+PICKED: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
+    "s-24": ((8, 24), ()),
+    "m-24": ((12, 36), ()),
+    "l-24": ((16, 48), ()),
+    "s-32": ((8, 24), ()),
+    "m-32": ((12, 36), ()),
+    "l-32": ((16, 48), ()),
+    "s-48": ((8, 24), ()),
+    "m-48": ((12, 36), ()),
+    "l-48": ((16, 48), ()),
+}
 PRESETS: dict[str, SubnetArch] = {
-    f"{size}-{res}": SPACE.uniform(mult, res) for res in RESOLUTIONS for size, mult in SIZES.items()
+    name: SPACE.check(SubnetArch(widths, skip, int(name.split("-")[1]))) for name, (widths, skip) in PICKED.items()
 }

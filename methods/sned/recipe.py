@@ -227,7 +227,7 @@ def append_training_notes(md: Path, variant: str | None, sampler: SupernetSample
 
         arch = PRESETS[STANDALONE]
         lines.append(f"- standalone network of `{STANDALONE}` ({arch.label()}), the baseline's leading-channel weights "
-                     f"copied in; plain flow matching at 32 px for the steps the supernet "
+                     f"copied in; trained with the supernet's loss at 32 px for the steps the supernet "
                      f"({_supernet_steps()} steps) drew this architecture's cost bucket at 32 px")
         md.write_text(md.read_text() + "\n".join(lines) + "\n")
         return
