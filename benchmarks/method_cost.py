@@ -8,6 +8,7 @@ scripts next to it (``python benchmarks/X.py`` puts this folder on ``sys.path``)
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,15 @@ from vbench_lite.method import MethodAdapter
 from vbench_lite.profile import count_flops
 from vbench_lite.profile.paired import PairedLatency, measure_paired
 from vbench_lite.spec import GenerationSpec
+
+
+def add_common_args(ap: argparse.ArgumentParser) -> None:
+    """The options every ``*_vs_baseline.py`` benchmark takes."""
+    ap.add_argument("--split", default="validation", choices=("validation", "eval"))
+    ap.add_argument("--num-videos", type=int, default=256)
+    ap.add_argument("--pairs", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--only", choices=("cost", "quality"), default=None)
 
 
 def validation_batch(n: int = 16) -> tuple[list[str], list[int]]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from method_cost import method_cost, validation_batch
+from method_cost import add_common_args, method_cost, validation_batch
 from tabulate import tabulate
 
 import vbench_lite
@@ -137,11 +137,7 @@ def copy_search() -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--split", default="validation", choices=("validation", "eval"))
-    ap.add_argument("--num-videos", type=int, default=256)
-    ap.add_argument("--pairs", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--only", choices=("cost", "quality"), default=None)
+    add_common_args(ap)
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

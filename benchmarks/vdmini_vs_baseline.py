@@ -21,7 +21,7 @@ import math
 from pathlib import Path
 
 import torch
-from method_cost import method_cost, validation_batch
+from method_cost import add_common_args, method_cost, validation_batch
 from tabulate import tabulate
 
 import vbench_lite
@@ -114,11 +114,7 @@ def _noise_floor() -> tuple[float, float] | None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--split", default="validation", choices=("validation", "eval"))
-    ap.add_argument("--num-videos", type=int, default=256)
-    ap.add_argument("--pairs", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--only", choices=("cost", "quality"), default=None)
+    add_common_args(ap)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.only in (None, "cost"):
