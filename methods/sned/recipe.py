@@ -28,6 +28,7 @@ starts from the trained baseline.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -77,8 +78,18 @@ def weights_dir(variant: str | None) -> Path:
 
 
 def run_name(variant: str | None, teacher_distill: float = TEACHER_DISTILL) -> str:
-    """The cache's run folder name of a variant: the loss is part of it (``-ofa-kd<d>``)."""
+    """The cache's run folder name of a variant: the loss is part of it (``-ofa-kd<d>``), and for
+    the standalone model its architecture (a digest of the preset's widths, skipped blocks and
+    resolution), so re-picking the
+    preset never resumes the previous architecture's run."""
     base = f"sned-{variant}" if variant else "sned"
+    if variant == f"standalone-{STANDALONE}":
+        import hashlib
+
+        from vbench_lite.methods.sned.presets import PRESETS
+
+        arch = json.dumps(PRESETS[STANDALONE].to_dict(), sort_keys=True)
+        base += "-" + hashlib.sha256(arch.encode()).hexdigest()[:8]
     return f"{base}-ofa-kd{teacher_distill:g}" if teacher_distill > 0 else base
 
 
