@@ -275,7 +275,10 @@ def test_every_preset_generates_at_its_resolution(checkpoint, preset) -> None:  
     assert video.shape == (1, 16, 3, arch.resolution, arch.resolution) and video.dtype == torch.uint8
     info = m.describe()
     assert info["resolution"] == arch.resolution and info["sned"]["arch"] == arch.to_dict()
-    assert info["params_breakdown"]["unet"] == subnet(m.generator.model.unet.unet, arch.widths).num_parameters()
+    # the weights of its own subnet: its widths, less its skipped blocks
+    whole = subnet(m.generator.model.unet.unet, arch.widths)
+    assert info["params_breakdown"]["unet"] == whole.num_parameters(arch.skip)
+    assert (info["params_breakdown"]["unet"] < whole.num_parameters()) == bool(arch.skip)
     other = next(r for r in RESOLUTIONS if r != arch.resolution)
     with pytest.raises(ValueError, match=f"use {arch.resolution}"):
         m.generate(PROMPTS[:1], [3], GenerationSpec(resolution=other))
