@@ -1,7 +1,7 @@
 """FVD of a VDMini variant's intermediate training checkpoints: where does more training help or hurt?
 
 Exports the EMA model of each ``step_NNNNNNN`` checkpoint of a variant's run folder (the cache's
-``runs/vdmini[-VARIANT]/seed0`` unless ``--run-dir``) the way the recipe exports the final one, and
+``runs/<recipe.run_name(variant)>/seed0`` unless ``--run-dir``) the way the recipe exports the final one, and
 evaluates FVD (with bootstrap std) on the same validation videos as ``benchmarks/vdmini_vs_baseline.py``.
 Written for the observation that ``vdmini`` (ICD + MCA at the paper's weights) got worse from 200 to
 1060 steps while the variants without MCA improved. Measured (2026-12-01, 256 videos, seed-0 run of
@@ -22,6 +22,7 @@ import vbench_lite
 from vbench_lite.fsutil import cache_dir
 from vbench_lite.methods.backbone.recipe import FRAMES, RESOLUTION, SAMPLER, export_checkpoint
 from vbench_lite.methods.vdmini import VDMiniMethod
+from vbench_lite.methods.vdmini.recipe import run_name
 
 
 def main() -> None:
@@ -33,7 +34,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    full = f"vdmini-{args.variant}" if args.variant else "vdmini"
+    full = run_name(args.variant)
     run_dir = Path(args.run_dir) if args.run_dir else cache_dir("runs", full, "seed0")
     rows = []
     for step in (int(s) for s in args.steps.split(",")):

@@ -220,6 +220,59 @@ def test_a_fine_tuning_step_changes_only_the_student_and_the_discriminator_heads
     assert not any(p.requires_grad for p in teacher.parameters())
 
 
+def test_adaptive_weight_is_the_ratio_of_gradient_norms_at_the_last_layer() -> None:
+    from vbench_lite.methods.backbone.discriminator import adaptive_weight
+
+    w = torch.tensor([3.0, 4.0], requires_grad=True)
+    task = (w ** 2).sum() / 2  # gradient w: norm 5
+    adv = 10.0 * w.sum()  # gradient (10, 10): norm 14.14
+    lam = adaptive_weight(task, adv, w, eps=0.0)
+    assert lam.item() == pytest.approx(5.0 / (10.0 * 2 ** 0.5)) and not lam.requires_grad
+    assert adaptive_weight(task, 1e-9 * w.sum(), w, max_weight=7.0).item() == 7.0  # clamped
+    (task + lam * adv).backward()  # both graphs were kept
+    assert w.grad is not None
+
+
+@pytest.mark.parametrize("balance", ["adaptive", "none"])
+def test_the_adaptive_mca_balance_equalises_the_two_gradients_at_the_output_layer(balance: str) -> None:
+    from vbench_lite.methods.backbone.flow_task import FlowRecipe
+    from vbench_lite.methods.backbone.prune import prune_model
+    from vbench_lite.methods.vdmini.mca import MultiFrameAdversary
+    from vbench_lite.methods.vdmini.task import ICMDWeights, VDMiniTask
+
+    torch.manual_seed(0)
+    teacher = tiny_model()
+    for p in teacher.unet.conv_out.parameters():  # a trained (non-zero) output layer
+        torch.nn.init.normal_(p, std=0.1)
+    student = prune_model(teacher, ["down.0.res.1", "down.0.temporal.1"])
+    task = VDMiniTask(student, teacher, tiny_clips(), FlowRecipe(batch_size=4),
+                      ICMDWeights(icd=0.0, mca=1.0, mca_balance=balance), adversary=MultiFrameAdversary(teacher, hidden=8))
+    terms = task.losses(task.batch(0, torch.Generator().manual_seed(0)))
+    w = student.unet.conv_out.weight
+    g_task = torch.autograd.grad(terms["task"], w, retain_graph=True)[0].norm()
+    g_mca = torch.autograd.grad(terms["total"] - terms["task"], w, retain_graph=True)[0].norm()
+    if balance == "adaptive":
+        assert g_mca.item() == pytest.approx(g_task.item(), rel=1e-3)
+        assert terms["mca_balance"].item() > 0
+    else:
+        assert "mca_balance" not in terms
+        assert g_mca.item() == pytest.approx(torch.autograd.grad(terms["mca"], w)[0].norm().item(), rel=1e-6)
+
+
+def test_icmd_weights_refuse_an_unknown_balance() -> None:
+    from vbench_lite.methods.vdmini.task import ICMDWeights
+
+    with pytest.raises(ValueError, match="mca_balance"):
+        ICMDWeights(mca_balance="vqgan")
+
+
+def test_run_folders_are_named_by_the_mca_balance() -> None:
+    from vbench_lite.methods.vdmini.recipe import run_name
+
+    assert run_name(None) == "vdmini-adaptive" and run_name("mca") == "vdmini-mca-adaptive"
+    assert run_name("task-only") == "vdmini-task-only" and run_name("icd") == "vdmini-icd"
+
+
 def test_magnitude_pruning_keeps_the_largest_channels_at_the_nearest_parameter_count() -> None:
     from dataclasses import replace
 

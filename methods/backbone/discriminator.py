@@ -16,6 +16,10 @@ at several levels; each level has a trainable head:
 
 The logits of all heads are summed. Hinge losses (Lim & Ye 2017; Miyato et al. 2018):
 ``L_D = E[relu(1 - D(real))] + E[relu(1 + D(fake))]``, ``L_G = -E[D(fake)]``.
+
+:func:`adaptive_weight` balances a generator loss against a regression loss by their gradients at
+the generator's last layer (Esser et al. 2021, VQGAN), for objectives whose adversarial gradient
+would otherwise swamp the regression term.
 """
 
 from __future__ import annotations
@@ -121,3 +125,15 @@ def hinge_d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.
 def hinge_g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     """``-E[D(fake)]``."""
     return -fake_logits.mean()
+
+
+def adaptive_weight(task_loss: torch.Tensor, adv_loss: torch.Tensor, last_layer: torch.Tensor,
+                    max_weight: float = 1e4, eps: float = 1e-4) -> torch.Tensor:
+    """``||grad task_loss|| / (||grad adv_loss|| + eps)`` at ``last_layer`` (the generator's output
+    weight), clamped to ``[0, max_weight]`` and detached (Esser et al. 2021, "Taming Transformers",
+    Eq. 7). Multiplying ``adv_loss`` by it makes the adversarial gradient at that layer as large as
+    the task's, whatever the discriminator's scale. Both graphs are kept for the real backward.
+    """
+    g_task = torch.autograd.grad(task_loss, last_layer, retain_graph=True)[0]
+    g_adv = torch.autograd.grad(adv_loss, last_layer, retain_graph=True)[0]
+    return (g_task.norm() / (g_adv.norm() + eps)).clamp(0.0, max_weight).detach()

@@ -54,6 +54,14 @@ VARIANTS: dict[str | None, ICMDWeights] = {
 }
 
 
+def run_name(variant: str | None) -> str:
+    """The cache run folder of a variant, named by its loss: an adaptively balanced MCA run is never
+    resumed from a checkpoint of the unbalanced one (``vdmini-mca-adaptive``, not ``vdmini-mca``)."""
+    w = VARIANTS[variant]
+    name = f"vdmini-{variant}" if variant else "vdmini"
+    return f"{name}-adaptive" if w.mca and w.mca_balance == "adaptive" else name
+
+
 def weights_dir(variant: str | None) -> Path:
     return WEIGHTS_ROOT / (variant or "icmd")
 
@@ -119,13 +127,14 @@ def train_vdmini(
     if run_dir is None:
         from vbench_lite.fsutil import cache_dir
 
-        run_dir = kwargs["run_dir"] = cache_dir("runs", full.replace(":", "-"), f"seed{seed}")
+        run_dir = kwargs["run_dir"] = cache_dir("runs", run_name(variant), f"seed{seed}")
     summary = train_flow_method(
         full.replace(":", "-"), make_task, out=out, steps=steps, seed=seed, title=full,
         command=f"{TRAIN_COMMAND}{':' + variant if variant else ''} --steps {steps} --seed {seed}",
         unet=student.unet.config, recipe=kwargs.pop("recipe", RECIPE), sampler=SAMPLER,
         extra_config={"vdmini": {"teacher": TEACHER, "teacher_sha256": teacher_sha, **cut,
-                                 "loss_weights": {"icd": weights.icd, "mca": weights.mca}}},
+                                 "loss_weights": {"icd": weights.icd, "mca": weights.mca,
+                                                  "mca_balance": weights.mca_balance if weights.mca else None}}},
         **kwargs,
     )
     _append_loss_terms(out / "TRAINING.md", Path(run_dir), weights, cut, summary["steps"])
@@ -140,9 +149,12 @@ def _append_loss_terms(md: Path, run_dir: Path, weights: ICMDWeights, cut: dict[
     lines = ["", "## VDMini", "",
              f"- student: {json.dumps(cut)}",
              f"- trained in resumed segments (steps: wall min): {training_segments(read_log(run_dir), steps)}",
-             f"- objective: L_task + {weights.icd:g} L_ICD + {weights.mca:g} L_MCA (the loss above is this total); "
-             "the caption encoder is the teacher's, frozen",
-             "", *loss_terms_table(run_dir, steps, ("task_loss", "icd_loss", "mca_loss", "disc_loss"))]
+             f"- objective: L_task + {weights.icd:g} L_ICD + {weights.mca:g} L_MCA (the loss above is this total)"
+             + (", the MCA term times the adaptive weight `mca_balance` (methods/vdmini/task.py)"
+                if weights.mca and weights.mca_balance == "adaptive" else "")
+             + "; the caption encoder is the teacher's, frozen",
+             "", *loss_terms_table(run_dir, steps, ("task_loss", "icd_loss", "mca_loss", "mca_balance", "disc_loss",
+                                                    "model_grad_norm"))]
     md.write_text(md.read_text() + "\n".join(lines) + "\n")
 
 

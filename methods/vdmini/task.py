@@ -10,6 +10,16 @@
   loss built inside the trainer's ``ctx.only`` so neither step builds a graph into the other's
   parameters.
 
+MCA balance (``ICMDWeights.mca_balance``). At the paper's weights taken literally (``"none"``) the
+adversarial gradient swamped the task's here: the student's total gradient norm grew from 6 to 60-80
+over 1060 steps against 0.4 for the task loss alone, so after clipping to 1 the task term moved the
+student by well under 1% of each step, and FVD worsened from step 200 on (253 to 429). ``"adaptive"``
+(the default) multiplies the MCA term, still at weight 1.0, by VQGAN's adaptive weight
+(:func:`~vbench_lite.methods.backbone.discriminator.adaptive_weight`: the ratio of the task's and the
+adversarial gradient norms at the UNet's output layer), so the two terms pull with equal strength
+there whatever the discriminator's scale. The paper (no public code) does not say how it scales the
+term; SF-V-style discriminators on a 1.5B SVD UNet need not have this problem.
+
 The caption encoder is the teacher's, frozen (the paper prunes and tunes the UNet only), so one
 text encoding serves both networks. Batches are the backbone's flow-matching batches
 (:class:`FlowMatchingTask`), so every variant sees the same data for a given seed and step.
@@ -24,6 +34,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
+from vbench_lite.methods.backbone.discriminator import adaptive_weight
 from vbench_lite.methods.backbone.flow import interpolate, velocity_target
 from vbench_lite.methods.backbone.flow_task import FlowBatch, FlowMatchingTask, FlowRecipe
 from vbench_lite.methods.backbone.latents import LatentClips
@@ -34,10 +45,17 @@ from vbench_lite.methods.vdmini.icd import icd_loss, matched_taps
 
 @dataclass(frozen=True)
 class ICMDWeights:
-    """Loss weights of Eq. 7 (the paper's: ICD 0.1, MCA 1.0); a zero weight drops that term."""
+    """Loss weights of Eq. 7 (the paper's: ICD 0.1, MCA 1.0); a zero weight drops that term.
+    ``mca_balance``: ``"adaptive"`` scales the MCA term by the adaptive weight (see the module
+    docstring), ``"none"`` uses the weight as it is."""
 
     icd: float = 0.1
     mca: float = 1.0
+    mca_balance: str = "adaptive"
+
+    def __post_init__(self) -> None:
+        if self.mca_balance not in ("adaptive", "none"):
+            raise ValueError(f"mca_balance must be 'adaptive' or 'none', not {self.mca_balance!r}")
 
 
 def predicted_clean(xt: torch.Tensor, t: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -119,14 +137,19 @@ class VDMiniTask(TrainingTask):
                 out["disc"] = d_loss.detach()
             with ctx.only("model") if ctx is not None else contextlib.nullcontext():  # no graph into the heads
                 out["mca"] = self.adversary.generator_loss(fake, text, gen)
-            total = total + self.weights.mca * out["mca"]
+            weight: float | torch.Tensor = self.weights.mca
+            if self.weights.mca_balance == "adaptive" and out["mca"].requires_grad:
+                out["mca_balance"] = adaptive_weight(out["task"], out["mca"], self.student.unet.conv_out.weight)
+                weight = weight * out["mca_balance"]
+            total = total + weight * out["mca"]
         out["total"] = total
         return out
 
     def train_step(self, ctx: StepContext, batch: FlowBatch) -> dict[str, float]:
         terms = self.losses(batch, ctx)
         ctx.update("model", terms["total"])
-        return {f"{k}_loss": float(v.detach()) for k, v in terms.items() if k not in ("total", "disc")}
+        return {k if k == "mca_balance" else f"{k}_loss": float(v.detach()) for k, v in terms.items()
+                if k not in ("total", "disc")}
 
     def batch_examples(self, batch: FlowBatch) -> int:
         return int(batch.x0.shape[0])
