@@ -4,9 +4,11 @@ Exports the EMA model of each ``step_NNNNNNN`` checkpoint of a variant's run fol
 ``runs/<recipe.run_name(variant)>/seed0`` unless ``--run-dir``) the way the recipe exports the final one, and
 evaluates FVD (with bootstrap std) on the same validation videos as ``benchmarks/vdmini_vs_baseline.py``.
 Written for the observation that ``vdmini`` (ICD + MCA at the paper's weights) got worse from 200 to
-1060 steps while the variants without MCA improved. Measured (2026-12-01, 256 videos, seed-0 run of
-the 1060-step weights): step 200 253.4, 400 277.0 ± 22.3, 600 365.0 ± 31.5, 800 373.4 ± 32.6,
-1060 428.8 ± 42.2 (200 and 1060 from the benchmark). Usage::
+1060 steps while the variants without MCA improved. Measured (2026-12-01, 256 videos, seed 0): with
+the MCA term unbalanced (run folder ``vdmini``) step 200 253.4, 400 277.0 ± 22.3, 600 365.0 ± 31.5,
+800 373.4 ± 32.6, 1060 428.8 ± 42.2 (200 and 1060 from the benchmark); with the adaptive balance
+(``vdmini-adaptive``, the shipped weights) 200 398.8 ± 37.9, 400 270.1 ± 25.3, 600 260.6 ± 23.3,
+800 218.9 ± 18.9, 1060 245.5 ± 22.1. Usage::
 
     python research/vdmini_checkpoint_fvd.py [--variant mca] [--steps 400,600,800] [--num-videos 256]
 """
