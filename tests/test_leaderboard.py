@@ -168,6 +168,23 @@ def test_caption_states_protocol_and_device(results: Path) -> None:
     assert "| FVD | 1 | shapes-video | abababababab | 16 | 32 px | 256 generated / 256 real | unbiased |" in md
 
 
+def test_caption_explains_a_speedup_whose_reference_row_is_not_in_the_table(tmp_path: Path) -> None:
+    root = tmp_path / "results"
+    for name, sp in (("s-24", (2.7, 2.6, 2.8)), ("l-24", (1.8, 1.7, 1.9))):
+        run = make_run("sned", name, metrics={"fvd": (400.0, 20.0)}, speedup=sp)
+        run.profile.speedup["reference_generation"] = {"frames": 16, "resolution": 32, "fps": 8}
+        save(root, run)
+    lb = build(root)
+    assert [r.method_id for r in lb.rows] == ["sned:l-24", "sned:s-24"]
+    assert "Speedup: median baseline latency / median method latency" in lb.caption
+    assert "(baseline making its own 32×32 px videos: the speedup of a video, not of a resolution)" in lb.caption
+    assert "the baseline's own row is not in this table" in lb.caption
+    assert md_rows(tables.render_md(lb))["sned:s-24"]["Speedup↑"] == "**2.70×** [2.60, 2.80]"
+    # with the baseline's row and no other size, neither remark
+    standard = build(standard_results(tmp_path / "standard"))
+    assert "not in this table" not in standard.caption and "making its own" not in standard.caption
+
+
 def test_noise_floor_in_caption(results: Path, tmp_path: Path) -> None:
     nf = tmp_path / "noise_floor_shapes.json"
     nf.write_text(json.dumps({"suite": "shapes", "draws": 5, "num_videos": 256,

@@ -420,11 +420,21 @@ def _caption(lb: Leaderboard, runs: list[LoadedRun], have_baseline: bool) -> str
     if "latency_s" in protocols:
         setting = fields.describe_latency_setting(protocols["latency_s"])
         text += f"Latency: median seconds per video at batch {fields.LATENCY_BATCH} on {setting}. "
-    if have_baseline:
+    # a paired speedup is explained whenever the table shows one, also when the reference's own row
+    # is not in it (a board of 24 px subnets timed against the 32 px baseline)
+    paired = [rec for r in runs if (rec := fields.paired_speedup(r.result)) and rec["reference"] == baseline_id]
+    if have_baseline or paired:
         text += (f"Speedup: median {baseline_id} latency / median method latency, the two timed in "
                  "interleaved pairs in one process on the same prompts and seeds")
+        sizes = sorted({g["resolution"] for rec in paired if isinstance(g := rec.get("reference_generation"), dict)
+                        and isinstance(g.get("resolution"), int)})
+        if sizes:
+            text += (f" ({baseline_id} making its own {', '.join(f'{v}×{v}' for v in sizes)} px videos: "
+                     "the speedup of a video, not of a resolution)")
         if any(r.cells["speedup"].interval for r in lb.rows if "speedup" in r.cells):
             text += " [paired-bootstrap 95% interval]"
+        if not have_baseline:
+            text += f"; the {baseline_id}'s own row is not in this table"
         text += ". "
         unstable = {r.method_id: fields.speedup_unstable(r.result) for r in runs}
         if flagged := {k: v for k, v in unstable.items() if v}:
