@@ -193,3 +193,29 @@ def test_score_cache_key_names_the_detector_that_runs() -> None:
 
     ident = scoring.metric_identity(FVD(), MetricContext(suite=ShapesSuite()))
     assert ident["networks"]["detector"] == load_detector("shapes-video").protocol()
+
+
+def test_a_flagged_paired_latency_is_timed_again_on_a_rerun(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import vbench_lite.profile as profile_pkg
+    from vbench_lite.cost import CostProfile
+    from vbench_lite.pipeline.runner import cached_profile
+    from vbench_lite.registries import METHODS
+    from vbench_lite.suites.shapes import ShapesSuite
+
+    flags = [True, False, False]  # the first timing flagged, the second stable
+
+    def profiler(*args: object, **kwargs: object) -> CostProfile:
+        unstable = flags.pop(0)
+        return CostProfile(method="toy", speedup={"speedup": 2.0 if unstable else 1.5, "unstable": unstable})
+
+    monkeypatch.setattr(profile_pkg, "profile_method", profiler)
+    monkeypatch.setenv("VBENCH_LITE_CACHE", str(tmp_path / "cache"))  # no profile another test cached
+    spec = RunSpec.for_method("toy", num_videos=4, metrics=("toy-mean",))
+    adapter = METHODS.build("toy")
+    adapter.load("cpu")
+    items = ShapesSuite().items("eval", 4)
+    first = cached_profile(adapter, spec, adapter.describe(), items, use_cache=True)
+    second = cached_profile(adapter, spec, adapter.describe(), items, use_cache=True)
+    third = cached_profile(adapter, spec, adapter.describe(), items, use_cache=True)
+    assert first.speedup["unstable"] and second.speedup == {"speedup": 1.5, "unstable": False}
+    assert third.speedup == second.speedup and flags == [False]  # the stable one was cached and served

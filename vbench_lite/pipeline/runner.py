@@ -263,8 +263,13 @@ def cached_profile(
         adapter, spec.generation, spec.profile, [it.prompt for it in batch], [it.seed for it in batch],
         device=spec.device, reference=reference.adapter if reference else None, progress=progress,
     )
-    if profile is not None:
+    # A paired latency flagged unstable (a busy machine, a wide interval) is returned but not cached:
+    # the cache key cannot see the load, so re-running the row would otherwise serve the same flagged
+    # numbers instead of timing again.
+    if profile is not None and not (profile.speedup or {}).get("unstable"):
         write_cache_json(path, profile.to_dict())
+    elif profile is not None:
+        logger.info("paired latency flagged unstable: not caching the profile, so a re-run times again")
     return profile
 
 
