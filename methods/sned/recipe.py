@@ -28,7 +28,6 @@ starts from the trained baseline.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -84,12 +83,10 @@ def run_name(variant: str | None, teacher_distill: float = TEACHER_DISTILL) -> s
     preset never resumes the previous architecture's run."""
     base = f"sned-{variant}" if variant else "sned"
     if variant == f"standalone-{STANDALONE}":
-        import hashlib
-
         from vbench_lite.methods.sned.presets import PRESETS
+        from vbench_lite.spec import canonical_json, sha256_text
 
-        arch = json.dumps(PRESETS[STANDALONE].to_dict(), sort_keys=True)
-        base += "-" + hashlib.sha256(arch.encode()).hexdigest()[:8]
+        base += "-" + sha256_text(canonical_json(PRESETS[STANDALONE].to_dict()))[:8]
     return f"{base}-ofa-kd{teacher_distill:g}" if teacher_distill > 0 else base
 
 

@@ -422,7 +422,8 @@ def _caption(lb: Leaderboard, runs: list[LoadedRun], have_baseline: bool) -> str
         text += f"Latency: median seconds per video at batch {fields.LATENCY_BATCH} on {setting}. "
     # a paired speedup is explained whenever the table shows one, also when the reference's own row
     # is not in it (a board of 24 px subnets timed against the 32 px baseline)
-    paired = [rec for r in runs if (rec := fields.paired_speedup(r.result)) and rec["reference"] == baseline_id]
+    reference = next((r.result for r in runs if r.method_id == baseline_id), None)
+    paired = [rec for r in runs if (rec := fields._paired_against(r.result, reference, baseline_id))]
     if have_baseline or paired:
         text += (f"Speedup: median {baseline_id} latency / median method latency, the two timed in "
                  "interleaved pairs in one process on the same prompts and seeds")
